@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets follow ../shared/DESIGN.md: C leaves at the bottom, ReflexCore's protocols in the middle,
+// implementations at the leaves, and the `reflex` command on top. No cycles.
+let package = Package(
+    name: "Reflex",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "reflex", targets: ["reflex"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    ],
+    targets: [
+        // The wire format, written once in portable C99 and shared with the firmware.
+        .target(
+            name: "CBridge",
+            path: "firmware-bridge/protocol",
+            exclude: ["tests"],
+            publicHeadersPath: "include",
+            cSettings: [.unsafeFlags(["-std=c99", "-Wall", "-Wextra"])]
+        ),
+        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "ReflexCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "NeuralNet",
+            dependencies: ["CBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .target(name: "Simulation", dependencies: ["ReflexCore"]),
+        .target(name: "PolicyRuntime", dependencies: ["ReflexCore", "NeuralNet"]),
+        .target(
+            name: "Learning",
+            dependencies: ["ReflexCore", "NeuralNet", "Simulation", "PolicyRuntime"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .target(name: "Bridge", dependencies: ["ReflexCore", "CBridge", "CSerialPort"]),
+        .target(
+            name: "Control",
+            dependencies: ["ReflexCore", "PolicyRuntime", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
+        .target(name: "VirtualRobot", dependencies: ["Simulation", "Bridge"]),
+        .executableTarget(
+            name: "reflex",
+            dependencies: [
+                "ReflexCore", "NeuralNet", "Simulation", "Learning", "PolicyRuntime", "Bridge", "Control",
+                "VirtualRobot", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .target(name: "ReflexTestSupport", dependencies: ["ReflexCore"], path: "Tests/ReflexTestSupport"),
+        .testTarget(name: "ReflexCoreTests", dependencies: ["ReflexCore", "ReflexTestSupport"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReflexCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PolicyRuntimeTests", dependencies: ["PolicyRuntime", "NeuralNet", "ReflexCore"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Simulation", "NeuralNet", "PolicyRuntime"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CBridge", "ReflexCore", "ReflexTestSupport"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "ReflexCore", "ReflexTestSupport"]),
+        .testTarget(name: "VirtualRobotTests", dependencies: ["VirtualRobot", "Bridge", "Simulation", "ReflexCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,11 @@
+/// A deterministic sensor-to-actuator mapping, as deployed.
+///
+/// `act` writes into caller-owned buffers so a control loop can call it every tick without allocating.
+public protocol Policy: AnyObject {
+    /// Sensor channels the policy reads, in order.
+    var observationChannels: [ChannelSpec] { get }
+    /// Actuator channels the policy drives, in order.
+    var actuatorChannels: [ChannelSpec] { get }
+    /// Computes actuator values (`actuatorChannels.count`) from sensor values (`observationChannels.count`).
+    func act(observation: UnsafeBufferPointer<Float>, actuators: UnsafeMutableBufferPointer<Float>)
+}

@@ -1,0 +1,1 @@
+#include "reflex_protocol.h"
