@@ -1,0 +1,140 @@
+import NeuralNet
+import ReflexCore
+
+/// Everything needed to act, as one immutable value: network weights, observation normalization, channel
+/// specs, action space and provenance. Saved as one safetensors file (`PolicyFile+Storage.swift`).
+public struct PolicyFile: Equatable, Sendable {
+    /// The `format` metadata tag that marks a Reflex policy file.
+    public static let formatTag = "reflex-policy"
+    /// The newest `format_version` this code reads and the one it writes.
+    public static let formatVersion = 1
+
+    public var architecture: PolicyArchitecture
+    /// The network's tensors by name: `actor.<i>.weight` `[out, in]` and `actor.<i>.bias` `[out]`.
+    public var weights: [String: Tensor]
+    /// Applied to raw sensor values before the network; nil when the policy reads them directly.
+    public var observationNormalization: ObservationNormalization?
+    /// Sensor channels the policy reads, in observation order.
+    public var observationChannels: [ChannelSpec]
+    /// Actuator channels the policy drives, in action order.
+    public var actuatorChannels: [ChannelSpec]
+    /// How the network's output becomes actuator values (discrete choices or continuous bounds).
+    public var actionSpace: ActionSpace
+    public var provenance: Provenance
+
+    public init(
+        architecture: PolicyArchitecture, weights: [String: Tensor], observationNormalization: ObservationNormalization?,
+        observationChannels: [ChannelSpec], actuatorChannels: [ChannelSpec], actionSpace: ActionSpace, provenance: Provenance
+    ) {
+        self.architecture = architecture
+        self.weights = weights
+        self.observationNormalization = observationNormalization
+        self.observationChannels = observationChannels
+        self.actuatorChannels = actuatorChannels
+        self.actionSpace = actionSpace
+        self.provenance = provenance
+    }
+
+    /// Checks that the parts agree with each other; throws `.invalidPolicyFile` naming the first problem.
+    public func validate() throws {
+        if let problem = firstProblem() {
+            throw ReflexError(.invalidPolicyFile, "policy: \(problem)")
+        }
+    }
+
+    /// Refuses a policy trained for a different robot (`reflex eval` and `reflex run` call this).
+    public func verify(robot: String) throws {
+        guard provenance.robot == robot else {
+            throw ReflexError(.policyMismatch, "policy was trained for '\(provenance.robot)', not '\(robot)'")
+        }
+    }
+
+    /// Refuses a policy whose channels differ from a device's or robot description's, listing every difference.
+    public func verify(sensors: [ChannelSpec], actuators: [ChannelSpec]) throws {
+        let lines = ChannelSpec.differences(expected: observationChannels, actual: sensors, kind: "sensors")
+            + ChannelSpec.differences(expected: actuatorChannels, actual: actuators, kind: "actuators")
+        guard lines.isEmpty else {
+            throw ReflexError(.channelMismatch, "policy channels do not match:\n  " + lines.joined(separator: "\n  "))
+        }
+    }
+
+    /// The first inconsistency between the parts, or nil when the policy can be run.
+    func firstProblem() -> String? {
+        let arch = architecture
+        guard arch.kind == "mlp" else { return "unsupported architecture kind '\(arch.kind)' (expected 'mlp')" }
+        guard arch.inputSize > 0, arch.outputSize > 0, arch.hiddenSizes.allSatisfy({ $0 > 0 }) else {
+            return "architecture has a non-positive layer size: \(arch.layerSizes)"
+        }
+        guard arch.inputSize == observationChannels.count else {
+            return "architecture input size \(arch.inputSize) does not match \(observationChannels.count) observation channels"
+        }
+        if let problem = actionSpaceProblem() { return problem }
+
+        let expected = arch.expectedTensors
+        for (name, shape) in expected {
+            guard let tensor = weights[name] else {
+                return "missing tensor '\(name)' (expected shape \(shape))"
+            }
+            guard tensor.shape == shape else {
+                return "tensor '\(name)' has shape \(tensor.shape), expected \(shape)"
+            }
+            if let index = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
+                return "tensor '\(name)' holds a non-finite value (\(tensor.scalars[index])) at element \(index)"
+            }
+        }
+        let expectedNames = Set(expected.map(\.name))
+        if let extra = weights.keys.sorted().first(where: { !expectedNames.contains($0) }) {
+            return "unexpected tensor '\(extra)' for architecture \(arch.layerSizes)"
+        }
+
+        if let norm = observationNormalization {
+            guard norm.mean.count == arch.inputSize else {
+                return "tensor '\(ObservationNormalization.meanName)' has shape [\(norm.mean.count)], expected [\(arch.inputSize)]"
+            }
+            guard norm.variance.count == arch.inputSize else {
+                return "tensor '\(ObservationNormalization.varianceName)' has shape [\(norm.variance.count)], expected [\(arch.inputSize)]"
+            }
+            if let index = norm.mean.firstIndex(where: { !$0.isFinite }) {
+                return "tensor '\(ObservationNormalization.meanName)' holds a non-finite value at element \(index)"
+            }
+            if let index = norm.variance.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+                return "tensor '\(ObservationNormalization.varianceName)' holds \(norm.variance[index]) at element \(index) (must be finite and ≥ 0)"
+            }
+            guard norm.epsilon.isFinite, norm.epsilon >= 0 else { return "obs_norm epsilon \(norm.epsilon) must be finite and ≥ 0" }
+            guard norm.clip > 0 else { return "obs_norm clip \(norm.clip) must be positive" }
+            if let index = norm.variance.firstIndex(where: { !(($0 + norm.epsilon).squareRoot() > 0) }) {
+                return "obs_norm variance + epsilon is zero at element \(index); normalization would divide by zero"
+            }
+        }
+        return nil
+    }
+
+    private func actionSpaceProblem() -> String? {
+        let arch = architecture
+        switch actionSpace {
+        case .discrete(let choices):
+            guard arch.head == .categorical else { return "a discrete action space needs a categorical head, not \(arch.head.rawValue)" }
+            guard choices.count == arch.outputSize else {
+                return "architecture output size \(arch.outputSize) does not match \(choices.count) discrete choices"
+            }
+            for (index, choice) in choices.enumerated() {
+                guard choice.count == actuatorChannels.count else {
+                    return "discrete choice \(index) has \(choice.count) values for \(actuatorChannels.count) actuator channels"
+                }
+                guard choice.allSatisfy(\.isFinite) else { return "discrete choice \(index) holds a non-finite value" }
+            }
+        case .continuous(let low, let high):
+            guard arch.head == .gaussian else { return "a continuous action space needs a gaussian head, not \(arch.head.rawValue)" }
+            guard low.count == actuatorChannels.count, high.count == actuatorChannels.count else {
+                return "continuous bounds have \(low.count)/\(high.count) values for \(actuatorChannels.count) actuator channels"
+            }
+            guard arch.outputSize == actuatorChannels.count else {
+                return "architecture output size \(arch.outputSize) does not match \(actuatorChannels.count) actuator channels"
+            }
+            for index in low.indices where !(low[index] <= high[index]) {
+                return "continuous bounds of actuator \(index) are not ordered: \(low[index]) … \(high[index])"
+            }
+        }
+        return nil
+    }
+}

@@ -1,1 +1,0 @@
-#include "reflex_protocol.h"
