@@ -1,0 +1,249 @@
+import NeuralNet
+import ReflexCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The deployed, deterministic form of an MLP policy file.
+///
+/// Categorical head: the argmax of the logits selects `choices[argmax]`. Gaussian head: the mean, clamped to
+/// the action space's `low…high`. All weights and workspaces are laid out once at init in one block of memory,
+/// so `act` does not allocate and can run every control tick. An instance keeps scratch state: use one per
+/// thread.
+public final class MLPPolicy: Policy {
+    /// The policy file this was built from.
+    public let file: PolicyFile
+    public let observationChannels: [ChannelSpec]
+    public let actuatorChannels: [ChannelSpec]
+    public var architecture: PolicyArchitecture { file.architecture }
+    /// Observation values per call (`architecture.inputSize`).
+    public let inputSize: Int
+    /// Logits or means per call (`architecture.outputSize`).
+    public let outputSize: Int
+    /// Actuator values per call.
+    public let actuatorCount: Int
+    public let isCategorical: Bool
+
+    private let layerCount: Int
+    private let usesTanh: Bool
+    /// Layer widths, `layerCount + 1` entries.
+    private let sizes: UnsafeMutablePointer<Int>
+    /// Start of each layer's weight block `[out, in]` in `storage`; its bias `[out]` follows directly.
+    private let layerOffsets: UnsafeMutablePointer<Int>
+    /// Weights, normalizer, action tables and workspaces, all Float32.
+    private let storage: UnsafeMutablePointer<Float>
+    private let storageCount: Int
+    private let hasNormalization: Bool
+    private let clip: Float
+    /// Per observation channel: mean and sqrt(var + epsilon).
+    private let normMean: UnsafeMutablePointer<Float>
+    private let normStd: UnsafeMutablePointer<Float>
+    /// Categorical: `[outputSize, actuatorCount]` actuator values per choice.
+    private let choiceTable: UnsafeMutablePointer<Float>
+    /// Gaussian: per actuator, the bounds and the value used when the network emits NaN.
+    private let low: UnsafeMutablePointer<Float>
+    private let high: UnsafeMutablePointer<Float>
+    private let fallback: UnsafeMutablePointer<Float>
+    /// Ping-pong hidden activations, each `maxWidth` long, and the network output.
+    private let scratchA: UnsafeMutablePointer<Float>
+    private let scratchB: UnsafeMutablePointer<Float>
+    private let output: UnsafeMutablePointer<Float>
+
+    /// Builds the runtime form of `file`; throws `.invalidPolicyFile` if its parts disagree.
+    public init(file: PolicyFile) throws {
+        try file.validate()
+        self.file = file
+        let arch = file.architecture
+        observationChannels = file.observationChannels
+        actuatorChannels = file.actuatorChannels
+        inputSize = arch.inputSize
+        outputSize = arch.outputSize
+        actuatorCount = file.actuatorChannels.count
+        isCategorical = arch.head == .categorical
+        usesTanh = arch.activation == .tanh
+        layerCount = arch.layerCount
+
+        let widths = arch.layerSizes
+        let maxWidth = widths.max() ?? 1
+        sizes = .allocate(capacity: widths.count)
+        layerOffsets = .allocate(capacity: layerCount)
+        var count = 0
+        for (index, width) in widths.enumerated() { sizes[index] = width }
+        for layer in 0..<layerCount {
+            layerOffsets[layer] = count
+            count += widths[layer + 1] * widths[layer] + widths[layer + 1]
+        }
+        let normOffset = count
+        count += 2 * inputSize
+        let choiceOffset = count
+        count += outputSize * actuatorCount
+        let boundsOffset = count
+        count += 3 * actuatorCount
+        let scratchOffset = count
+        count += 2 * maxWidth + outputSize
+        storageCount = count
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: 0, count: count)
+
+        for layer in 0..<layerCount {
+            let base = storage + layerOffsets[layer]
+            let weight = file.weights[PolicyArchitecture.weightName(layer)]?.scalars ?? []
+            let bias = file.weights[PolicyArchitecture.biasName(layer)]?.scalars ?? []
+            for (i, value) in weight.enumerated() { base[i] = value }
+            for (i, value) in bias.enumerated() { base[weight.count + i] = value }
+        }
+
+        normMean = storage + normOffset
+        normStd = storage + normOffset + inputSize
+        if let norm = file.observationNormalization {
+            hasNormalization = true
+            clip = norm.clip
+            for i in 0..<inputSize {
+                normMean[i] = norm.mean[i]
+                normStd[i] = (norm.variance[i] + norm.epsilon).squareRoot()
+            }
+        } else {
+            hasNormalization = false
+            clip = .infinity
+        }
+
+        choiceTable = storage + choiceOffset
+        low = storage + boundsOffset
+        high = low + actuatorCount
+        fallback = high + actuatorCount
+        switch file.actionSpace {
+        case .discrete(let choices):
+            for (k, choice) in choices.enumerated() {
+                for (j, value) in choice.enumerated() { choiceTable[k * actuatorCount + j] = Float(value) }
+            }
+        case .continuous(let lows, let highs):
+            for j in 0..<actuatorCount {
+                low[j] = Float(lows[j])
+                high[j] = Float(highs[j])
+                let safe = Float(file.actuatorChannels[j].safeValue ?? 0)
+                fallback[j] = Swift.min(Swift.max(safe, low[j]), high[j])
+            }
+        }
+
+        scratchA = storage + scratchOffset
+        scratchB = scratchA + maxWidth
+        output = scratchB + maxWidth
+    }
+
+    /// Loads, verifies and builds the policy at `path`.
+    public convenience init(path: String) throws {
+        try self.init(file: PolicyFile.load(path: path))
+    }
+
+    deinit {
+        storage.deinitialize(count: storageCount)
+        storage.deallocate()
+        sizes.deallocate()
+        layerOffsets.deallocate()
+    }
+
+    /// Deterministic actuator values for one observation. Does not allocate.
+    ///
+    /// A gaussian mean that is NaN becomes the actuator's safe value (clamped to the bounds).
+    public func act(observation: UnsafeBufferPointer<Float>, actuators: UnsafeMutableBufferPointer<Float>) {
+        precondition(observation.count >= inputSize, "observation has \(observation.count) values, policy reads \(inputSize)")
+        precondition(actuators.count >= actuatorCount, "actuator buffer has \(actuators.count) values, policy writes \(actuatorCount)")
+        guard let source = observation.baseAddress, let target = actuators.baseAddress else { return }
+        forward(source, into: output)
+        if isCategorical {
+            let row = choiceTable + argmax(output) * actuatorCount
+            for j in 0..<actuatorCount { target[j] = row[j] }
+        } else {
+            for j in 0..<actuatorCount {
+                let mean = output[j]
+                target[j] = mean.isNaN ? fallback[j] : Swift.min(Swift.max(mean, low[j]), high[j])
+            }
+        }
+    }
+
+    /// The index of the discrete choice the policy takes (argmax of the logits; the first on ties).
+    public func actionIndex(observation: UnsafeBufferPointer<Float>) -> Int {
+        precondition(isCategorical, "actionIndex needs a categorical policy")
+        precondition(observation.count >= inputSize, "observation has \(observation.count) values, policy reads \(inputSize)")
+        guard let source = observation.baseAddress else { return 0 }
+        forward(source, into: output)
+        return argmax(output)
+    }
+
+    /// `actionIndex` for an array observation.
+    public func actionIndex(observation: [Float]) -> Int {
+        observation.withUnsafeBufferPointer { actionIndex(observation: $0) }
+    }
+
+    /// Network outputs (logits or means) for `count` observations laid out row-major `[count, inputSize]`,
+    /// written to `into` as `[count, outputSize]`. Does not allocate.
+    public func logits(observations: UnsafeBufferPointer<Float>, count: Int, into outputs: UnsafeMutableBufferPointer<Float>) {
+        precondition(count >= 0 && observations.count >= count * inputSize, "observations hold fewer than \(count) rows of \(inputSize)")
+        precondition(outputs.count >= count * outputSize, "output buffer holds fewer than \(count) rows of \(outputSize)")
+        guard count > 0, let source = observations.baseAddress, let target = outputs.baseAddress else { return }
+        for row in 0..<count {
+            forward(source + row * inputSize, into: target + row * outputSize)
+        }
+    }
+
+    /// Network outputs for one observation, as a new array (convenience for tests and tools; allocates).
+    public func outputs(observation: [Float]) -> [Float] {
+        var result = [Float](repeating: 0, count: outputSize)
+        observation.withUnsafeBufferPointer { obs in
+            result.withUnsafeMutableBufferPointer { out in logits(observations: obs, count: 1, into: out) }
+        }
+        return result
+    }
+
+    // MARK: - Forward pass
+
+    /// Normalizes `observation` and runs every layer; the last layer has no activation.
+    @inline(__always)
+    private func forward(_ observation: UnsafePointer<Float>, into result: UnsafeMutablePointer<Float>) {
+        if hasNormalization {
+            let upper = clip, lower = -clip
+            for i in 0..<inputSize {
+                let z = (observation[i] - normMean[i]) / normStd[i]
+                scratchA[i] = Swift.min(Swift.max(z, lower), upper)
+            }
+        } else {
+            scratchA.update(from: observation, count: inputSize)
+        }
+        var source = UnsafePointer(scratchA)
+        for layer in 0..<layerCount {
+            let inCount = sizes[layer], outCount = sizes[layer + 1]
+            let weight = UnsafePointer(storage + layerOffsets[layer])
+            let bias = weight + outCount * inCount
+            let isLast = layer == layerCount - 1
+            let target = isLast ? result : (layer % 2 == 0 ? scratchB : scratchA)
+            for o in 0..<outCount {
+                let row = weight + o * inCount
+                var sum: Float = 0
+                for i in 0..<inCount { sum += row[i] * source[i] }
+                let y = sum + bias[o]
+                if isLast {
+                    target[o] = y
+                } else if usesTanh {
+                    target[o] = tanhf(y)
+                } else {
+                    target[o] = y > 0 ? y : 0
+                }
+            }
+            source = UnsafePointer(target)
+        }
+    }
+
+    /// Index of the largest output; NaNs never win, ties go to the first.
+    @inline(__always)
+    private func argmax(_ values: UnsafeMutablePointer<Float>) -> Int {
+        var best = 0
+        var bestValue = -Float.infinity
+        for k in 0..<outputSize where values[k] > bestValue {
+            best = k
+            bestValue = values[k]
+        }
+        return best
+    }
+}
