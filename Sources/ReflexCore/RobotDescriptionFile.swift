@@ -1,0 +1,372 @@
+// The on-disk shape of a robot description (schema 1), decoded strictly with Codable, then checked
+// and converted into `RobotDescription`. See simulators/README.md for the fields and units.
+
+/// One problem in a description file: where (dotted key path, `[i]` for list items) and what.
+struct DescriptionIssue: Error {
+    var path: String
+    var problem: String
+
+    init(_ path: String, _ problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    init(_ codingPath: [CodingKey], _ problem: String) {
+        self.init(formatKeyPath(codingPath), problem)
+    }
+}
+
+/// `sensors[2].unit` from a decoder's coding path; `(top level)` for the root.
+func formatKeyPath(_ path: [CodingKey]) -> String {
+    var text = ""
+    for key in path {
+        if let index = key.intValue {
+            text += "[\(index)]"
+        } else {
+            text += text.isEmpty ? key.stringValue : "." + key.stringValue
+        }
+    }
+    return text.isEmpty ? "(top level)" : text
+}
+
+/// Any key, to list what a mapping really holds.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) {
+        self.stringValue = "\(intValue)"
+        self.intValue = intValue
+    }
+}
+
+/// Throws for the first key of the decoder's mapping that `Keys` does not list.
+func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _: Keys.Type) throws {
+    let container = try decoder.container(keyedBy: AnyCodingKey.self)
+    let known = Keys.allCases.map(\.stringValue)
+    for key in container.allKeys where !known.contains(key.stringValue) {
+        throw DescriptionIssue(
+            decoder.codingPath + [key], "unknown key (known: \(known.joined(separator: ", ")))")
+    }
+}
+
+/// A number as people write it: `-1`, `0.02`, `inf`.
+func formatNumber(_ value: Double) -> String {
+    if value.isNaN { return "nan" }
+    if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    return "\(value)"
+}
+
+// MARK: - File structs
+
+struct DescriptionFile: Decodable {
+    static let supportedSchemas = [1]
+
+    var schema: Int
+    var name: String
+    var summary: String
+    var simulator: String
+    var controlPeriod: Double
+    var integrator: String
+    var physics: [String: Double]
+    var task: [String: Double]
+    var episode: EpisodeFile
+    var sensors: [SensorFile]
+    var actuators: [ActuatorFile]
+    var actions: ActionsFile
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case schema, name, summary, simulator
+        case controlPeriod = "control_period"
+        case integrator, physics, task, episode, sensors, actuators, actions
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // The schema decides which keys exist, so it is checked before anything else.
+        schema = try c.decode(Int.self, forKey: .schema)
+        guard Self.supportedSchemas.contains(schema) else {
+            throw DescriptionIssue(
+                "schema", "unsupported schema \(schema) (supported: \(Self.supportedSchemas.map(String.init).joined(separator: ", ")))")
+        }
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        summary = try c.decode(String.self, forKey: .summary)
+        simulator = try c.decode(String.self, forKey: .simulator)
+        controlPeriod = try c.decode(Double.self, forKey: .controlPeriod)
+        integrator = try c.decode(String.self, forKey: .integrator)
+        physics = try c.decode([String: Double].self, forKey: .physics)
+        task = try c.decode([String: Double].self, forKey: .task)
+        episode = try c.decode(EpisodeFile.self, forKey: .episode)
+        sensors = try c.decode([SensorFile].self, forKey: .sensors)
+        actuators = try c.decode([ActuatorFile].self, forKey: .actuators)
+        actions = try c.decode(ActionsFile.self, forKey: .actions)
+    }
+}
+
+struct EpisodeFile: Decodable {
+    var maxSteps: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxSteps = "max_steps"
+    }
+
+    init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxSteps = try c.decode(Int.self, forKey: .maxSteps)
+    }
+}
+
+struct SensorFile: Decodable {
+    var name: String
+    var unit: String
+    var min: Double
+    var max: Double
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, unit, min, max
+    }
+
+    init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        unit = try c.decode(String.self, forKey: .unit)
+        min = try c.decode(Double.self, forKey: .min)
+        max = try c.decode(Double.self, forKey: .max)
+    }
+}
+
+struct ActuatorFile: Decodable {
+    var name: String
+    var unit: String
+    var min: Double
+    var max: Double
+    var safe: Double
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, unit, min, max, safe
+    }
+
+    init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        unit = try c.decode(String.self, forKey: .unit)
+        min = try c.decode(Double.self, forKey: .min)
+        max = try c.decode(Double.self, forKey: .max)
+        safe = try c.decode(Double.self, forKey: .safe)
+    }
+}
+
+struct ActionsFile: Decodable {
+    var discrete: [DiscreteActionFile]?
+    var continuous: ContinuousActionFile?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case discrete, continuous
+    }
+
+    init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        discrete = try c.decodeIfPresent([DiscreteActionFile].self, forKey: .discrete)
+        continuous = try c.decodeIfPresent(ContinuousActionFile.self, forKey: .continuous)
+        if (discrete == nil) == (continuous == nil) {
+            throw DescriptionIssue(decoder.codingPath, "give exactly one of: discrete, continuous")
+        }
+    }
+}
+
+struct DiscreteActionFile: Decodable {
+    var name: String
+    /// One value per actuator, in actuator order and units.
+    var values: [Double]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, values
+    }
+
+    init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        values = try c.decode([Double].self, forKey: .values)
+    }
+}
+
+struct ContinuousActionFile: Decodable {
+    /// Per actuator, in actuator order and units.
+    var low: [Double]
+    var high: [Double]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case low, high
+    }
+
+    init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        low = try c.decode([Double].self, forKey: .low)
+        high = try c.decode([Double].self, forKey: .high)
+    }
+}
+
+// MARK: - Checking and conversion
+
+extension DescriptionFile {
+    /// Checks every value and builds the description; throws `DescriptionIssue` for the first problem.
+    func validated(sourceText: String) throws -> RobotDescription {
+        try checkIdentifier(name, at: "name")
+        guard let sim = SimulatorSchema.all[simulator] else {
+            throw DescriptionIssue(
+                "simulator", "unknown simulator '\(simulator)' (known: \(SimulatorSchema.names.joined(separator: ", ")))")
+        }
+        guard controlPeriod.isFinite, controlPeriod > 0 else {
+            throw DescriptionIssue("control_period", "must be > 0 (seconds), got \(formatNumber(controlPeriod))")
+        }
+        guard sim.integrators.contains(integrator) else {
+            throw DescriptionIssue(
+                "integrator",
+                "unsupported integrator '\(integrator)' for \(sim.name) (supported: \(sim.integrators.joined(separator: ", ")))")
+        }
+        try checkParameters(physics, against: sim.physics, section: "physics")
+        try checkParameters(task, against: sim.task, section: "task")
+        guard episode.maxSteps > 0 else {
+            throw DescriptionIssue("episode.max_steps", "must be > 0, got \(episode.maxSteps)")
+        }
+
+        guard !sensors.isEmpty else { throw DescriptionIssue("sensors", "must list at least one channel") }
+        var sensorSpecs: [ChannelSpec] = []
+        for (i, s) in sensors.enumerated() {
+            let path = "sensors[\(i)]"
+            try checkChannel(name: s.name, unit: s.unit, min: s.min, max: s.max, at: path, finite: false)
+            if let first = sensorSpecs.firstIndex(where: { $0.name == s.name }) {
+                throw DescriptionIssue(path + ".name", "duplicate channel name '\(s.name)' (also sensors[\(first)])")
+            }
+            sensorSpecs.append(ChannelSpec(name: s.name, unit: s.unit, min: s.min, max: s.max))
+        }
+
+        guard !actuators.isEmpty else { throw DescriptionIssue("actuators", "must list at least one channel") }
+        var actuatorSpecs: [ChannelSpec] = []
+        for (i, a) in actuators.enumerated() {
+            let path = "actuators[\(i)]"
+            try checkChannel(name: a.name, unit: a.unit, min: a.min, max: a.max, at: path, finite: true)
+            guard a.safe.isFinite, a.safe >= a.min, a.safe <= a.max else {
+                throw DescriptionIssue(
+                    path + ".safe",
+                    "safe value \(formatNumber(a.safe)) is outside the range \(formatNumber(a.min))…\(formatNumber(a.max))")
+            }
+            if let first = actuatorSpecs.firstIndex(where: { $0.name == a.name }) {
+                throw DescriptionIssue(path + ".name", "duplicate channel name '\(a.name)' (also actuators[\(first)])")
+            }
+            actuatorSpecs.append(ChannelSpec(name: a.name, unit: a.unit, min: a.min, max: a.max, safeValue: a.safe))
+        }
+
+        let actionSpace = try validatedActions(actuatorSpecs)
+        return RobotDescription(
+            name: name, simulator: simulator, summary: summary, controlPeriod: controlPeriod, physics: physics,
+            integrator: integrator, task: task, maxEpisodeSteps: episode.maxSteps, sensors: sensorSpecs,
+            actuators: actuatorSpecs, actionSpace: actionSpace, sourceText: sourceText)
+    }
+
+    private func validatedActions(_ actuators: [ChannelSpec]) throws -> ActionSpace {
+        func checkValues(_ values: [Double], at path: String) throws {
+            guard values.count == actuators.count else {
+                throw DescriptionIssue(
+                    path, "expected \(actuators.count) value(s), one per actuator, got \(values.count)")
+            }
+            for (j, v) in values.enumerated() where !(v.isFinite && v >= actuators[j].min && v <= actuators[j].max) {
+                throw DescriptionIssue(
+                    "\(path)[\(j)]",
+                    "\(formatNumber(v)) is outside \(actuators[j].name)'s range \(formatNumber(actuators[j].min))…\(formatNumber(actuators[j].max))")
+            }
+        }
+
+        if let discrete = actions.discrete {
+            guard !discrete.isEmpty else { throw DescriptionIssue("actions.discrete", "must list at least one action") }
+            var names: [String] = []
+            for (i, action) in discrete.enumerated() {
+                let path = "actions.discrete[\(i)]"
+                try checkIdentifier(action.name, at: path + ".name")
+                if let first = names.firstIndex(of: action.name) {
+                    throw DescriptionIssue(path + ".name", "duplicate action name '\(action.name)' (also actions.discrete[\(first)])")
+                }
+                names.append(action.name)
+                try checkValues(action.values, at: path + ".values")
+            }
+            return .discrete(choices: discrete.map(\.values))
+        }
+        // ActionsFile guarantees exactly one of the two.
+        let continuous = actions.continuous ?? ContinuousActionFile.empty
+        try checkValues(continuous.low, at: "actions.continuous.low")
+        try checkValues(continuous.high, at: "actions.continuous.high")
+        for j in continuous.low.indices where continuous.low[j] > continuous.high[j] {
+            throw DescriptionIssue(
+                "actions.continuous.low[\(j)]",
+                "must be ≤ high (\(formatNumber(continuous.high[j]))), got \(formatNumber(continuous.low[j]))")
+        }
+        return .continuous(low: continuous.low, high: continuous.high)
+    }
+
+    private func checkParameters(
+        _ values: [String: Double], against parameters: [SimulatorSchema.Parameter], section: String
+    ) throws {
+        let known = parameters.map(\.name)
+        for key in values.keys.sorted() where !known.contains(key) {
+            throw DescriptionIssue("\(section).\(key)", "unknown key (known: \(known.joined(separator: ", ")))")
+        }
+        for p in parameters {
+            guard let v = values[p.name] else {
+                throw DescriptionIssue("\(section).\(p.name)", "missing field (\(p.unit)), required by \(simulator)")
+            }
+            let path = "\(section).\(p.name)"
+            guard v.isFinite else { throw DescriptionIssue(path, "must be a finite number, got \(formatNumber(v))") }
+            switch p.rule {
+            case .positive where v <= 0:
+                throw DescriptionIssue(path, "must be > 0, got \(formatNumber(v))")
+            case .nonNegative where v < 0:
+                throw DescriptionIssue(path, "must be ≥ 0, got \(formatNumber(v))")
+            default:
+                break
+            }
+        }
+    }
+
+    private func checkChannel(name: String, unit: String, min: Double, max: Double, at path: String, finite: Bool) throws {
+        try checkIdentifier(name, at: path + ".name")
+        guard !unit.trimmingSpaces.isEmpty else { throw DescriptionIssue(path + ".unit", "must not be empty") }
+        for (key, v) in [("min", min), ("max", max)] {
+            if v.isNaN || (finite && v.isInfinite) {
+                throw DescriptionIssue("\(path).\(key)", "must be a \(finite ? "finite " : "")number, got \(formatNumber(v))")
+            }
+        }
+        guard min <= max else {
+            throw DescriptionIssue(path + ".min", "min (\(formatNumber(min))) must be ≤ max (\(formatNumber(max)))")
+        }
+    }
+
+    private func checkIdentifier(_ text: String, at path: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+        guard let first = text.first, first.isLetter, first.isLowercase, text.allSatisfy(allowed.contains) else {
+            throw DescriptionIssue(path, "must be a lowercase name (a-z, 0-9, _ or -, starting with a letter), got '\(text)'")
+        }
+    }
+}
+
+extension ContinuousActionFile {
+    static let empty = ContinuousActionFile(low: [], high: [])
+
+    init(low: [Double], high: [Double]) {
+        self.low = low
+        self.high = high
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: Substring {
+        drop(while: { $0 == " " || $0 == "\t" })
+    }
+}
