@@ -1,0 +1,41 @@
+/// Layers applied in order.
+public final class Sequential: Layer {
+    public let layers: [Layer]
+    public init(_ layers: [Layer]) { self.layers = layers }
+
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        var x = input
+        for layer in layers { x = layer.forward(x) }
+        return x
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        var g = gradOutput
+        for layer in layers.reversed() { g = layer.backward(g) }
+        return g
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
+
+    /// The `Linear` layers in order (the weights a policy file stores).
+    public var linearLayers: [Linear] { layers.compactMap { $0 as? Linear } }
+
+    /// An MLP: Linear → activation for each hidden size, then a final Linear; orthogonal init with
+    /// gain √2 on hidden layers and `outputGain` on the last, as in CleanRL's PPO.
+    public static func mlp<G: RandomNumberGenerator>(
+        inputSize: Int, hiddenSizes: [Int], outputSize: Int, activation: String = "tanh",
+        outputGain: Float, namePrefix: String, using rng: inout G
+    ) -> Sequential {
+        var layers: [Layer] = []
+        var width = inputSize
+        for (i, hidden) in hiddenSizes.enumerated() {
+            layers.append(Linear(inputSize: width, outputSize: hidden, name: "\(namePrefix).\(i)", gain: Float(2).squareRoot(), using: &rng))
+            layers.append(activation == "relu" ? ReLU() as Layer : Tanh())
+            width = hidden
+        }
+        layers.append(Linear(inputSize: width, outputSize: outputSize, name: "\(namePrefix).\(hiddenSizes.count)", gain: outputGain, using: &rng))
+        return Sequential(layers)
+    }
+}
