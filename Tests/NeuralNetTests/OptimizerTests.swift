@@ -40,7 +40,12 @@ final class OptimizerTests: XCTestCase {
         let adam = Adam(parameters: layer.parameters, learningRate: 0.05)
         let xs = (0..<64).map { _ in Float.random(in: -1...1, using: &rng) }
         let input = Tensor(shape: [32, 2], scalars: xs)
-        let target = (0..<32).map { 3 * xs[2 * $0] - 2 * xs[2 * $0 + 1] + 0.5 }
+        var target = [Float](repeating: 0, count: 32)
+        for i in 0..<32 {
+            let a: Float = 3 * xs[2 * i]
+            let b: Float = 2 * xs[2 * i + 1]
+            target[i] = a - b + 0.5
+        }
         var lastLoss: Float = .infinity
         for _ in 0..<500 {
             adam.zeroGradients()
