@@ -45,6 +45,13 @@ extern "C" {
 /** The device answers ARM and DISARM with ACK within this many milliseconds. */
 #define RFX_ACK_REPLY_MS 100u
 
+/** The computed limits again as enumerators, so languages that import only simple macros (Swift) see them. */
+enum {
+    RFX_LIMIT_MAX_RAW_FRAME = RFX_MAX_RAW_FRAME,
+    RFX_LIMIT_MAX_COBS_FRAME = RFX_MAX_COBS_FRAME,
+    RFX_LIMIT_MAX_WIRE_FRAME = RFX_MAX_WIRE_FRAME
+};
+
 /* ---- Codes -------------------------------------------------------------------------------------- */
 
 /** Result of every function in this library. */
