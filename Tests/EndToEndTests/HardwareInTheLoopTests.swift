@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+
+/// The shipped policy drives the virtual robot through a real pseudo-terminal, both as separate
+/// processes, exactly as `make demo` runs them.
+final class HardwareInTheLoopTests: XCTestCase {
+    var robot: Process?
+    var workDir: URL!
+
+    override func setUpWithError() throws {
+        workDir = FileManager.default.temporaryDirectory.appendingPathComponent("reflex-hil-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        if let robot, robot.isRunning {
+            robot.terminate()
+            robot.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: workDir)
+    }
+
+    /// Starts `reflex virtual-robot cartpole` and waits until its link appears.
+    func startRobot(extra: [String] = []) throws -> String {
+        let link = workDir.appendingPathComponent("robot.tty").path
+        let process = ReflexBinary.start(["virtual-robot", "cartpole", "--link", link, "--quiet"] + extra)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        robot = process
+        let deadline = Date().addingTimeInterval(10)
+        while (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == nil {
+            XCTAssertTrue(process.isRunning, "virtual robot exited early with status \(process.terminationStatus)")
+            guard process.isRunning, Date() < deadline else { throw XCTSkip("virtual robot never published \(link)") }
+            usleep(20_000) // polling for the link to appear, not waiting out a race
+        }
+        return link
+    }
+
+    func testShippedPolicyKeepsThePoleUpOverTheSerialLinkForSixSeconds() throws {
+        let link = try startRobot()
+        let result = try ReflexBinary.run(
+            ["run", "--policy", "policies/cartpole.safetensors", "--port", link, "--duration", "6", "--json"], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        let report = try ReflexBinary.json(result.stdout)
+        XCTAssertEqual(report["outcome"] as? String, "upright")
+        XCTAssertEqual(report["bad_frames"] as? Int, 0)
+        let ticks = report["ticks"] as? Int ?? 0
+        let skipped = report["skipped_ticks"] as? Int ?? 0
+        XCTAssertEqual(ticks + skipped, 300, "6 s at 50 Hz")
+        XCTAssertGreaterThanOrEqual(report["frames_received"] as? Int ?? 0, 290)
+        XCTAssertGreaterThanOrEqual(report["frames_sent"] as? Int ?? 0, ticks)
+        let lateness = report["lateness_us"] as? [String: Any]
+        XCTAssertNotNil(lateness?["p99"])
+
+        // SIGTERM ends the robot cleanly and removes its link.
+        robot?.terminate()
+        robot?.waitUntilExit()
+        XCTAssertEqual(robot?.terminationStatus, 0)
+        XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: link), "link left behind")
+    }
+
+    func testRunRefusesAMissingPort() throws {
+        let result = try ReflexBinary.run(
+            ["run", "--policy", "policies/cartpole.safetensors", "--port", workDir.appendingPathComponent("nothing").path, "--duration", "1"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("nothing"), "error should name the port: \(result.stderr)")
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+
+/// Runs the built `reflex` executable, which sits next to the test bundle in the build folder.
+enum ReflexBinary {
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static var url: URL {
+        var dir = Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("reflex")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return packageRoot.appendingPathComponent(".build/release/reflex")
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `reflex args…` to completion from the package root.
+    static func run(_ args: [String], timeout: TimeInterval = 120) throws -> Output {
+        let process = start(args)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes fully before waiting, so a chatty child never blocks on a full pipe.
+        var outData = Data(), errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            XCTFail("reflex \(args.joined(separator: " ")) did not finish within \(timeout) s")
+        }
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A configured but not started process.
+    static func start(_ args: [String]) -> Process {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = args
+        process.currentDirectoryURL = packageRoot
+        return process
+    }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        let line = text.split(separator: "\n").last.map(String.init) ?? ""
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw NSError(domain: "EndToEndTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "not a JSON object: \(text)"])
+        }
+        return object
+    }
+
+    final class Marker {}
+}
