@@ -238,15 +238,22 @@ extension PolicyFile {
         return decoder
     }
 
-    /// A one-line account of a decoding error: the key path and what was wrong.
+    /// A one-line account of a decoding error: the key path (in the file's snake_case) and what was wrong.
     private static func describe(_ error: Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
+        func snakeCase(_ key: String) -> String {
+            var result = ""
+            for character in key {
+                if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
+            }
+            return result
+        }
         func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\(snakeCase($0.stringValue))" }.joined()
             return keys.isEmpty ? "" : "at \(keys): "
         }
         switch error {
-        case .keyNotFound(let key, let context): return "\(path(context))missing key '\(key.stringValue)'"
+        case .keyNotFound(let key, let context): return "\(path(context))missing key '\(snakeCase(key.stringValue))'"
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             return "\(path(context))\(context.debugDescription)"
         @unknown default: return "\(error)"
