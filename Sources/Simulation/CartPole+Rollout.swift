@@ -10,8 +10,9 @@ extension CartPole {
     /// - Throws: `ReflexError(.invalidArgument, "<file>:<line>: …")` for any other line.
     public static func parseActions(_ text: String, file: String) throws -> [Int] {
         var actions: [Int] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            // "\r\n" is one Character in Swift, and isNewline covers it.
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             switch line {
             case "0": actions.append(0)

@@ -56,9 +56,11 @@ public enum CartPole {
         let poleMassLength = m.poleMass * m.poleHalfLength
         let cosTheta = cos(s.theta)
         let sinTheta = sin(s.theta)
-        let temp = (force + poleMassLength * s.thetaDot * s.thetaDot * sinTheta) / totalMass
+        // Grouped as Gymnasium writes it (np.square), so results are bit-identical: open-loop replays of
+        // long trajectories amplify even one-ulp differences.
+        let temp = (force + poleMassLength * (s.thetaDot * s.thetaDot) * sinTheta) / totalMass
         let thetaAcc = (m.gravity * sinTheta - cosTheta * temp)
-            / (m.poleHalfLength * (4.0 / 3.0 - m.poleMass * cosTheta * cosTheta / totalMass))
+            / (m.poleHalfLength * (4.0 / 3.0 - m.poleMass * (cosTheta * cosTheta) / totalMass))
         let xAcc = temp - poleMassLength * thetaAcc * cosTheta / totalMass
         if m.explicitEuler {
             s.x += m.tau * s.xDot

@@ -20,6 +20,8 @@ final class CartPoleParityTests: XCTestCase {
         let model = try CartPoleModel(description: RobotDescription.bundled(named: "cartpole"))
         var maxDeviation = 0.0
         var steps = 0
+        var exactSteps = 0
+        var firstInexact: String?
         for trajectory in fixture.trajectories {
             let start = trajectory.rows[0].state
             var env = CartPoleEnvironment(model: model)
@@ -34,6 +36,7 @@ final class CartPoleParityTests: XCTestCase {
                 for (a, b) in zip(ours, row.state) {
                     maxDeviation = max(maxDeviation, abs(a - b))
                 }
+                if ours == row.state { exactSteps += 1 } else if firstInexact == nil { firstInexact = where_ }
                 for (i, (a, b)) in zip(ours, row.state).enumerated() where abs(a - b) > Self.tolerance {
                     XCTFail("\(where_): state[\(i)] \(a) vs Gymnasium \(b)")
                 }
@@ -49,7 +52,9 @@ final class CartPoleParityTests: XCTestCase {
                 XCTAssertEqual(ended, row.step == trajectory.rows.last?.step, where_)
             }
         }
-        print("CartPole parity: \(fixture.trajectories.count) trajectories, \(steps) steps, max |Δstate| = \(maxDeviation)")
+        print(
+            "CartPole parity: \(fixture.trajectories.count) trajectories, \(steps) steps, \(exactSteps) bit-identical,"
+                + " max |Δstate| = \(maxDeviation), first inexact: \(firstInexact ?? "none")")
     }
 
     /// The plain model functions (`step`, `isTerminal`, the step limit) agree with the fixture as well.
