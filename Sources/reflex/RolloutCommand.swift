@@ -18,7 +18,10 @@ struct RolloutCommand: ParsableCommand {
     @Argument(help: "Bundled robot (simulators/<robot>.yaml); only cartpole for now.")
     var robot: String
 
-    @Option(name: .customLong("initial-state"), help: "Start state x,x_dot,theta,theta_dot (m, m/s, rad, rad/s).")
+    // `.unconditional` so a start state beginning with a minus sign is not taken for an option.
+    @Option(
+        name: .customLong("initial-state"), parsing: .unconditional,
+        help: "Start state x,x_dot,theta,theta_dot (m, m/s, rad, rad/s).")
     var initialState: String
 
     @Option(help: "File with one action per line: 0 pushes left, 1 pushes right; blank lines are skipped.")
