@@ -57,7 +57,9 @@ let package = Package(
         .testTarget(name: "ReflexCoreTests", dependencies: ["ReflexCore", "ReflexTestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReflexCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PolicyRuntimeTests", dependencies: ["PolicyRuntime", "NeuralNet", "ReflexCore"]),
+        .testTarget(
+            name: "PolicyRuntimeTests", dependencies: ["PolicyRuntime", "NeuralNet", "ReflexCore"],
+            exclude: ["check_policy_file.py"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Simulation", "NeuralNet", "PolicyRuntime"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CBridge", "ReflexCore", "ReflexTestSupport"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "ReflexCore", "ReflexTestSupport"]),

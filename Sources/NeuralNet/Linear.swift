@@ -11,6 +11,7 @@ public final class Linear: Layer {
     private var lastInput = Tensor(zeros: [0, 0])
 
     public init(inputSize: Int, outputSize: Int, name: String = "linear") {
+        BLAS.configured
         self.inputSize = inputSize
         self.outputSize = outputSize
         weight = Parameter(name: "\(name).weight", value: Tensor(zeros: [outputSize, inputSize]))

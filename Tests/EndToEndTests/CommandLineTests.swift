@@ -75,7 +75,7 @@ final class CommandLineTests: XCTestCase {
         let result = try ReflexBinary.run(["rollout", "cartpole", "--initial-state", "0,0,0.01,0", "--actions", actions.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n")
-        XCTAssertEqual(lines.count, 4, result.stdout)
+        XCTAssertEqual(lines.count, 5, "header, the start state (step 0), then one line per action: \(result.stdout)")
         XCTAssertEqual(lines.first, "step,x,x_dot,theta,theta_dot,reward,terminated,truncated")
     }
 }
