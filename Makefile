@@ -37,7 +37,7 @@ demo: build
 test-protocol:
 	firmware-bridge/protocol/tests/run.sh
 
-test-swift: build
+test-swift:
 	$(SWIFT) test -c $(CONFIG)
 
 test: deps test-protocol test-swift
