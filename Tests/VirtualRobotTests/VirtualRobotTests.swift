@@ -204,7 +204,8 @@ final class VirtualRobotTests: XCTestCase {
     func testStopIsNoticedWithinAPeriod() {
         let start = MonotonicClock.now()
         running.stopAndWait()
-        XCTAssertLessThan(MonotonicClock.now() - start, 60_000_000)
+        // One 20 ms period plus scheduling slack on a shared machine.
+        XCTAssertLessThan(MonotonicClock.now() - start, 100_000_000)
     }
 
     func testRobotRefusesBadFirmwareVersion() {
