@@ -1,6 +1,7 @@
 import NeuralNet
 import ReflexCore
 import Simulation
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,9 @@ public final class PPO {
     private let env: VectorEnvironment
     private let makeEvaluationEnvironment: (Int) -> VectorEnvironment
     private var rng: SeededGenerator
+    /// 2 when the machine has a second core: the actor's and the critic's passes then run side by side.
+    /// Results do not depend on it (the two passes share nothing).
+    private let parallelBranches = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 ? 2 : 1
 
     /// - Parameters:
     ///   - makeEnvironment: builds a vector environment with the given number of copies
@@ -178,51 +182,57 @@ public final class PPO {
                 optimizer.zeroGradients()
                 let obs = Tensor(shape: [mb, obsSize], scalars: mbObs)
 
-                // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · mean(H)
-                let dist = Categorical(logits: actor.forward(obs))
+                // The actor and the critic share no parameters: their passes run on both cores.
                 var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
-                for k in 0..<mb {
-                    let i = indices[start + k]
-                    let logRatio = dist.logProbability(row: k, action: Int(mbActions[k])) - oldLogProbs[i]
-                    let ratio = expf(logRatio)
-                    let a = mbAdvantages[k]
-                    let unclipped = ratio * a
-                    let clippedRatio = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient)
-                    let clippedObjective = clippedRatio * a
-                    policyLoss -= min(unclipped, clippedObjective)
-                    // The gradient flows only through the unclipped branch when it is the minimum.
-                    dLogProb[k] = unclipped <= clippedObjective ? -a * ratio / Float(mb) : 0
-                    entropy += dist.entropy(row: k)
-                    approxKL += (ratio - 1) - logRatio
-                    if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
-                }
-                _ = actor.backward(dist.gradient(actions: mbActions, dLogProb: dLogProb, dEntropy: dEntropy))
-
-                // Value: c_V · ½ · mean(max((V − R)², (V_clipped − R)²)) or unclipped.
-                let values = critic.forward(obs)
                 var valueLoss: Float = 0
-                var dValue = Tensor(zeros: [mb, 1])
-                for k in 0..<mb {
-                    let i = indices[start + k]
-                    let v = values.scalars[k], target = mbReturns[k]
-                    let unclippedError = v - target
-                    if c.clipValueLoss {
-                        let vClipped = oldValues[i] + min(max(v - oldValues[i], -c.clipCoefficient), c.clipCoefficient)
-                        let clippedError = vClipped - target
-                        if unclippedError * unclippedError >= clippedError * clippedError {
-                            valueLoss += unclippedError * unclippedError
-                            dValue.scalars[k] = c.valueCoefficient * unclippedError / Float(mb)
-                        } else {
-                            valueLoss += clippedError * clippedError
-                            let inside = abs(v - oldValues[i]) < c.clipCoefficient
-                            dValue.scalars[k] = inside ? c.valueCoefficient * clippedError / Float(mb) : 0
+                DispatchQueue.concurrentPerform(iterations: parallelBranches) { branch in
+                    if branch == 0 || parallelBranches == 1 {
+                        // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · mean(H)
+                        let dist = Categorical(logits: actor.forward(obs))
+                        for k in 0..<mb {
+                            let i = indices[start + k]
+                            let logRatio = dist.logProbability(row: k, action: Int(mbActions[k])) - oldLogProbs[i]
+                            let ratio = expf(logRatio)
+                            let a = mbAdvantages[k]
+                            let unclipped = ratio * a
+                            let clippedRatio = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient)
+                            let clippedObjective = clippedRatio * a
+                            policyLoss -= min(unclipped, clippedObjective)
+                            // The gradient flows only through the unclipped branch when it is the minimum.
+                            dLogProb[k] = unclipped <= clippedObjective ? -a * ratio / Float(mb) : 0
+                            entropy += dist.entropy(row: k)
+                            approxKL += (ratio - 1) - logRatio
+                            if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
                         }
-                    } else {
-                        valueLoss += unclippedError * unclippedError
-                        dValue.scalars[k] = c.valueCoefficient * unclippedError / Float(mb)
+                        _ = actor.backward(dist.gradient(actions: mbActions, dLogProb: dLogProb, dEntropy: dEntropy))
+                    }
+                    if branch == 1 || parallelBranches == 1 {
+                        // Value: c_V · ½ · mean(max((V − R)², (V_clipped − R)²)) or unclipped.
+                        let values = critic.forward(obs)
+                        var dValue = Tensor(zeros: [mb, 1])
+                        for k in 0..<mb {
+                            let i = indices[start + k]
+                            let v = values.scalars[k], target = mbReturns[k]
+                            let unclippedError = v - target
+                            if c.clipValueLoss {
+                                let vClipped = oldValues[i] + min(max(v - oldValues[i], -c.clipCoefficient), c.clipCoefficient)
+                                let clippedError = vClipped - target
+                                if unclippedError * unclippedError >= clippedError * clippedError {
+                                    valueLoss += unclippedError * unclippedError
+                                    dValue.scalars[k] = c.valueCoefficient * unclippedError / Float(mb)
+                                } else {
+                                    valueLoss += clippedError * clippedError
+                                    let inside = abs(v - oldValues[i]) < c.clipCoefficient
+                                    dValue.scalars[k] = inside ? c.valueCoefficient * clippedError / Float(mb) : 0
+                                }
+                            } else {
+                                valueLoss += unclippedError * unclippedError
+                                dValue.scalars[k] = c.valueCoefficient * unclippedError / Float(mb)
+                            }
+                        }
+                        _ = critic.backward(dValue)
                     }
                 }
-                _ = critic.backward(dValue)
                 clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
                 optimizer.update()
 

@@ -11,7 +11,7 @@ public final class Tanh: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         var y = input
         y.scalars.withUnsafeMutableBufferPointer { v in
-            for i in v.indices { v[i] = tanhf(v[i]) }
+            for i in v.indices { v[i] = fastTanh(v[i]) }
         }
         lastOutput = y
         return y

@@ -226,7 +226,7 @@ public final class MLPPolicy: Policy {
                 if isLast {
                     target[o] = y
                 } else if usesTanh {
-                    target[o] = tanhf(y)
+                    target[o] = fastTanh(y)
                 } else {
                     target[o] = y > 0 ? y : 0
                 }

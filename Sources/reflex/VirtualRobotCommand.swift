@@ -34,16 +34,15 @@ struct VirtualRobotCommand: ParsableCommand {
 
     static let knownRobots = ["cartpole"]
 
-    /// The one place that turns a robot name into a plant.
-    /// To serve simulators/<robot>.yaml instead, replace the `CartPoleModel()` below with
-    /// `try CartPoleModel(description: RobotDescription.load(path: "simulators/\(robot).yaml"))`.
+    /// The one place that turns a robot name into a plant: the bundled description `simulators/<robot>.yaml`
+    /// (the same one training used), served with its channels.
     static func makePlant(robot: String) throws -> CartPolePlant {
-        switch robot {
-        case "cartpole":
-            return CartPolePlant(model: CartPoleModel())
-        default:
+        guard knownRobots.contains(robot) else {
             throw ReflexError(.unknownRobot, "no virtual robot named '\(robot)'; known robots: \(knownRobots.joined(separator: ", "))")
         }
+        let description = try RobotDescription.bundled(named: robot)
+        let model = try CartPoleModel(description: description)
+        return CartPolePlant(model: model, sensors: description.sensors, actuators: description.actuators)
     }
 
     func validate() throws {
