@@ -38,7 +38,7 @@ test-protocol:
 	firmware-bridge/protocol/tests/run.sh
 
 test-swift:
-	$(SWIFT) test -c $(CONFIG)
+	$(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
 test: deps test-protocol test-swift
 

@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CBridge", "ReflexCore", "ReflexTestSupport"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "ReflexCore", "ReflexTestSupport"]),
         .testTarget(name: "VirtualRobotTests", dependencies: ["VirtualRobot", "Bridge", "Simulation", "ReflexCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -25,7 +25,7 @@ public final class SerialTransport: Transport {
         name = path
         self.baudRate = baudRate
         guard let resolved = Self.resolve(path) else {
-            throw ReflexError(.link, "\(path): no such port (nothing at that path; `reflex ports` lists serial ports, and a virtual robot prints its link path)")
+            throw ReflexError(.link, "\(path): no such port (nothing at that path; real ports are usually /dev/ttyUSB* or /dev/ttyACM*, and a virtual robot prints its link path when it starts)")
         }
         if resolved.hasPrefix("/dev/pts/") {
             backend = .posixTerminal

@@ -91,11 +91,14 @@ public enum Safetensors {
         var headerLength: UInt64 = 0
         for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         let fileSize = UInt64(bytes.count)
+        if headerLength > maximumHeaderLength {
+            // No real file has a header this large: most likely not safetensors at all (a text file, say).
+            throw SafetensorsError(
+                .invalidHeader,
+                "not a safetensors file: header length \(headerLength) exceeds the limit of \(maximumHeaderLength) bytes")
+        }
         if headerLength > fileSize - 8 {
             throw SafetensorsError(.truncated, "header length \(headerLength) exceeds file size \(fileSize)")
-        }
-        if headerLength > maximumHeaderLength {
-            throw SafetensorsError(.invalidHeader, "header length \(headerLength) exceeds the limit of \(maximumHeaderLength) bytes")
         }
         if headerLength < 2 {
             throw SafetensorsError(.invalidHeader, "header length \(headerLength) is too small to hold a JSON object")

@@ -66,3 +66,22 @@ final class HardwareInTheLoopTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("nothing"), "error should name the port: \(result.stderr)")
     }
 }
+
+import PolicyRuntime
+
+extension HardwareInTheLoopTests {
+    /// A policy whose channels differ from the device's is refused before arming, with the difference spelled out.
+    func testRunRefusesADeviceWhoseChannelsDifferFromThePolicys() throws {
+        var file = try PolicyFile.load(path: ReflexBinary.packageRoot.appendingPathComponent("policies/cartpole.safetensors").path)
+        file.observationChannels[2].unit = "deg"
+        file.actuatorChannels[0].max = 20
+        let altered = workDir.appendingPathComponent("altered.safetensors").path
+        try file.write(to: altered)
+        let link = try startRobot()
+        let result = try ReflexBinary.run(["run", "--policy", altered, "--port", link, "--duration", "2"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("pole_angle") && result.stderr.contains("deg"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("cart_force"), result.stderr)
+        XCTAssertFalse(result.stdout.contains("Ran "), "the loop must not start: \(result.stdout)")
+    }
+}

@@ -90,9 +90,13 @@ final class SafetensorsTests: XCTestCase {
         var bytes = [UInt8](repeating: 0x20, count: 1024)
         let huge: UInt64 = 123_456_789
         for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: huge >> (8 * UInt64(i))) }
-        assertSafetensorsError(bytes, .truncated, contains: ["header length 123456789 exceeds file size 1024"])
+        assertSafetensorsError(bytes, .invalidHeader, contains: ["not a safetensors file", "header length 123456789 exceeds the limit"])
         for i in 0..<8 { bytes[i] = 0xFF }
-        assertSafetensorsError(bytes, .truncated, contains: ["header length 18446744073709551615"])
+        assertSafetensorsError(bytes, .invalidHeader, contains: ["header length 18446744073709551615"])
+        // Plausible but longer than the file: a cut-off download.
+        let cut: UInt64 = 5_000
+        for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: cut >> (8 * UInt64(i))) }
+        assertSafetensorsError(bytes, .truncated, contains: ["header length 5000 exceeds file size 1024"])
     }
 
     func testHeaderNotUTF8() {
