@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `reflex`: train a policy in simulation, check it, and run it on a robot over a serial link.
 struct Reflex: ParsableCommand {
@@ -13,4 +14,6 @@ struct Reflex: ParsableCommand {
     )
 }
 
+// Line-buffered stdout, so reports interleave correctly with other processes' output in a pipe or log.
+setvbuf(stdout, nil, _IOLBF, 0)
 Reflex.main()
