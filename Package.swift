@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "PolicyRuntime", dependencies: ["ReflexCore", "NeuralNet"]),
         .target(
             name: "Learning",
-            dependencies: ["ReflexCore", "NeuralNet", "Simulation", "PolicyRuntime"],
+            dependencies: ["ReflexCore", "NeuralNet", "Simulation", "PolicyRuntime", .product(name: "Yams", package: "Yams")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(name: "Bridge", dependencies: ["ReflexCore", "CBridge", "CSerialPort"]),
@@ -62,7 +62,11 @@ let package = Package(
             exclude: ["check_policy_file.py"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Simulation", "NeuralNet", "PolicyRuntime"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CBridge", "ReflexCore", "ReflexTestSupport"]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "ReflexCore", "ReflexTestSupport"]),
+        // Test-only: interposes malloc to count a thread's heap allocations (the control loop's zero-allocation test).
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(
+            name: "ControlTests",
+            dependencies: ["Control", "ReflexCore", "ReflexTestSupport", "PolicyRuntime", "NeuralNet", "CAllocationCounter"]),
         .testTarget(name: "VirtualRobotTests", dependencies: ["VirtualRobot", "Bridge", "Simulation", "ReflexCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime"]),
     ],

@@ -99,6 +99,8 @@ public final class SerialDevice: Device {
                 identity = reply.identity
                 haveSensors = false
                 freshSinceRead = false
+                // A fresh handshake (after a reconnect the device may have restarted its sequence numbers).
+                lastSensorsSequence = nil
                 lastFault = nil
                 state = .inactive
                 return reply.identity

@@ -12,9 +12,20 @@ struct RunCommand: ParsableCommand {
         abstract: "Run a policy on a device over a serial link on a fixed-rate control loop.",
         discussion: """
             Connects to the device, checks that its channels match the policy's, arms it, and runs
-            read → act → write every control period for the given duration. SIGINT or SIGTERM stops the
-            loop and disarms the device before exiting. Exit status: 0 when the task held for the whole
-            run, 3 when it failed (the pole fell), 1 on errors.
+            read → act → filter → write every control period for the given duration, on absolute deadlines.
+
+            Safety: actions are clamped to the policy file's actuator ranges (and rate-limited with
+            --max-change-per-tick); a NaN/Inf sensor or action sends the safe values instead and counts a
+            fault. SIGINT or SIGTERM sends the safe values within one period, then DISARM, then exits.
+
+            Link: the device streams SENSORS every period; after --link-timeout-periods periods without one
+            (or an I/O error, or a device FAULT) the link counts as lost: the safe values are sent and the port
+            is reopened every 200 ms with a fresh handshake. After a reconnect the device stays disarmed (the
+            host sends HEARTBEATs) unless --rearm was given.
+
+            Exit status: 0 when the run completed (or was stopped by a signal) with the task held, 3 when the
+            task failed (the pole fell), 4 when consecutive overruns hit --overrun-stop, 5 when the run ended
+            without an armed link (lost, or reconnected but left disarmed), 1 on errors.
             """)
 
     @Option(help: "Policy file (.safetensors).")
@@ -29,11 +40,47 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Baud rate for real serial ports.")
     var baud: Int = 115_200
 
+    @Flag(help: "Re-arm the device after a reconnect (default: stay disarmed and send heartbeats).")
+    var rearm = false
+
+    @Flag(help: "SCHED_FIFO at --priority, mlockall and CPU affinity (--cpu); warns naming what was refused.")
+    var realtime = false
+
+    @Option(help: "SCHED_FIFO priority with --realtime (1–99).")
+    var priority: Int32 = 80
+
+    @Option(help: "CPU to pin the loop to with --realtime (default: the last CPU).")
+    var cpu: Int?
+
+    @Option(name: .customLong("overrun-stop"), help: "Send the safe values and stop after this many consecutive overruns (default: skip missed ticks and hold the last command).")
+    var overrunStop: Int?
+
+    @Option(name: .customLong("max-change-per-tick"), help: "Rate limit: largest change of any actuator between ticks, in its unit (default: off).")
+    var maxChangePerTick: Float?
+
+    @Option(name: .customLong("link-timeout-periods"), help: "Periods without a SENSORS frame after which the link counts as lost.")
+    var linkTimeoutPeriods: Int = 10
+
+    @Option(help: "Record every tick to this telemetry file (read it with reflex replay).")
+    var telemetry: String?
+
+    @Option(help: "Live status line on stderr once per second: auto (when stderr is a terminal), always, never.")
+    var status: StatusMode = .auto
+
     @Flag(help: "Print the report as one JSON object.")
     var json = false
 
+    enum StatusMode: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
+
     func validate() throws {
         guard duration > 0, duration.isFinite else { throw ValidationError("--duration must be a positive number of seconds, got \(duration)") }
+        guard (1...99).contains(priority) else { throw ValidationError("--priority must be 1…99, got \(priority)") }
+        if let overrunStop, overrunStop < 1 { throw ValidationError("--overrun-stop must be at least 1, got \(overrunStop)") }
+        if let maxChangePerTick, !(maxChangePerTick > 0 && maxChangePerTick.isFinite) {
+            throw ValidationError("--max-change-per-tick must be a positive number, got \(maxChangePerTick)")
+        }
+        guard linkTimeoutPeriods >= 1 else { throw ValidationError("--link-timeout-periods must be at least 1, got \(linkTimeoutPeriods)") }
+        if let cpu, cpu < 0 { throw ValidationError("--cpu must be 0 or more, got \(cpu)") }
     }
 
     func run() throws {
@@ -44,83 +91,235 @@ struct RunCommand: ParsableCommand {
         let model = try CartPoleModel(description: description)
 
         StopSignal.install()
-        let transport = try SerialTransport(path: port, baudRate: baud)
+        let transport = try ReconnectableTransport(path: port, baudRate: baud)
         defer { transport.close() }
         let device = SerialDevice(transport: transport)
-        let identity = try device.configure()
-        do {
-            try file.verify(sensors: identity.sensors, actuators: identity.actuators)
-        } catch let error as ReflexError {
-            throw ReflexError(.channelMismatch, "device '\(identity.name)' on \(port) does not fit \(policy): \(error.message)")
-        }
+        let identity = try handshake(device)
         let periodNanos = UInt64(identity.periodMicros) * 1000
-        let ticks = Int((duration * 1e9 / Double(periodNanos)).rounded())
         if !json {
             print("Connected to \(identity.name) (firmware \(identity.firmwareVersion)) on \(port): "
                 + "\(identity.sensors.count) sensors, \(identity.actuators.count) actuators, period \(identity.periodMicros) µs")
         }
 
-        try device.activate()
+        // The writer thread starts before real-time settings, so it keeps normal scheduling.
+        let showStatus = status == .always || (status == .auto && isatty(STDERR_FILENO) != 0)
+        let statusLine = StatusLine(live: showStatus)
+        let recorder = try TelemetryRecorder(
+            sensors: file.observationChannels, actuators: file.actuatorChannels, periodNanos: periodNanos, path: telemetry,
+            header: ["device": identity.name, "firmware": identity.firmwareVersion, "policy": policy, "port": port]
+        ) { statusLine.show($0) }
+        recorder.start()
+
+        var realtimeOutcome: Realtime.Outcome?
+        if realtime {
+            let cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+            let outcome = Realtime.apply(priority: priority, cpu: cpu ?? max(0, cpus - 1))
+            for refused in outcome.refused { printError("warning: --realtime: refused \(refused); running without it") }
+            realtimeOutcome = outcome
+        }
+
+        var options = ControlLoop.Options(linkTimeoutPeriods: linkTimeoutPeriods, maxChangePerTick: maxChangePerTick)
+        if let overrunStop { options.overrunPolicy = .stopAfter(consecutive: overrunStop) }
         let clock = MonotonicClock()
+        let loop = ControlLoop(device: device, policy: mlp, clock: clock, periodNanos: periodNanos, options: options)
+        loop.stopRequested = { StopSignal.requested }
+        loop.recorder = recorder
+        let deployment = Deployment(loop: loop, rearm: rearm)
+        deployment.reconnect = {
+            try transport.reopen()
+            _ = try handshake(device)
+        }
+        deployment.heartbeat = { try device.sendHeartbeat() }
+        deployment.onEvent = { event in statusLine.event(event) }
+
+        try device.activate()
         // Align the loop's phase a quarter period after the device's sensor frames, so each tick acts on
         // the newest frame and its command arrives well before the device's next step.
         var first = [Float](repeating: 0, count: identity.sensors.count)
         let reading = try first.withUnsafeMutableBufferPointer { try device.read(into: $0, timeoutNanos: 4 * periodNanos) }
         guard case .fresh = reading else {
             try? device.deactivate()
+            recorder.finish()
             throw ReflexError(.timeout, "\(port): no SENSORS frame within \(4 * periodNanos / 1_000_000) ms of arming")
         }
-        let loop = ControlLoop(device: device, policy: mlp, clock: clock, periodNanos: periodNanos)
-        loop.stopRequested = { StopSignal.requested }
         var fellAtTick: Int?
-        var loopError: Error?
-        do {
-            try loop.run(ticks: ticks, startNanos: clock.nowNanos() + periodNanos / 4) { tick, sensors in
-                let state = CartPoleState(
-                    x: Double(sensors[0]), xDot: Double(sensors[1]), theta: Double(sensors[2]), thetaDot: Double(sensors[3]))
-                if CartPole.isTerminal(model, state) {
-                    fellAtTick = tick
-                    return false
-                }
-                return true
+        let loopStart = clock.nowNanos() + periodNanos / 4
+        let end = deployment.run(startNanos: loopStart, endNanos: loopStart + UInt64(duration * 1e9)) { tick, sensors in
+            let state = CartPoleState(
+                x: Double(sensors[0]), xDot: Double(sensors[1]), theta: Double(sensors[2]), thetaDot: Double(sensors[3]))
+            if CartPole.isTerminal(model, state) {
+                fellAtTick = tick
+                return false
             }
-        } catch {
-            loopError = error
+            return true
         }
-        try? device.deactivate()
+        let final = recorder.finish()
+        statusLine.finish()
 
-        let stats = loop.statistics
-        let link = device.statistics
-        let interrupted = StopSignal.requested
-        let outcome = fellAtTick == nil ? "upright" : "fell"
-        if json {
-            var object: [String: Any] = [
-                "ticks": stats.ticks, "overruns": stats.overruns, "skipped_ticks": stats.skippedTicks,
-                "stale_reads": stats.staleReads,
-                "lateness_us": ["p50": stats.latenessMicros.p50, "p99": stats.latenessMicros.p99, "max": stats.latenessMicros.max],
-                "tick_work_us": ["p50": stats.tickWorkMicros.p50, "p99": stats.tickWorkMicros.p99, "max": stats.tickWorkMicros.max],
-                "frames_sent": link.framesSent, "frames_received": link.framesReceived, "bad_frames": link.badFrames,
-                "faults": link.faultsReported, "outcome": outcome, "interrupted": interrupted,
-                "period_us": identity.periodMicros, "device": identity.name,
-            ]
-            if let fellAtTick { object["fell_at_tick"] = fellAtTick }
-            if let loopError { object["error"] = "\(loopError)" }
-            try printJSON(object)
+        let report = RunReport(
+            stats: loop.statistics, link: device.statistics, events: deployment.events, end: end, finalLink: deployment.finalLink,
+            fellAtTick: fellAtTick, periodNanos: periodNanos, identity: identity, telemetry: telemetry,
+            telemetryRecords: recorder.recordsWritten, telemetryDropped: final.dropped, realtime: realtimeOutcome,
+            estopLatencyNanos: StopSignal.receivedNanos.flatMap { signal in
+                loop.emergencyStopWrittenNanos.map { $0 > signal ? $0 - signal : 0 }
+            },
+            deviceFault: device.lastFault.map { "\($0)" })
+        if json { try printJSON(report.json) } else { report.printText() }
+        if fellAtTick != nil { throw ExitCode(3) }
+        switch end {
+        case .completed, .signal, .observerEnded: break
+        case .overrunLimit: throw ExitCode(4)
+        case .linkLost, .disarmed: throw ExitCode(5)
+        }
+    }
+
+    /// HELLO → IDENTIFY, then the channel check against the policy file (refused with a readable diff).
+    private func handshake(_ device: SerialDevice) throws -> DeviceIdentity {
+        let file = try PolicyFile.load(path: policy)
+        let identity = try device.configure()
+        do {
+            try file.verify(sensors: identity.sensors, actuators: identity.actuators)
+        } catch let error as ReflexError {
+            throw ReflexError(.channelMismatch, "device '\(identity.name)' on \(port) does not fit \(policy): \(error.message)")
+        }
+        return identity
+    }
+}
+
+/// The live status line and link events on stderr; overrun warnings summarized once per interval.
+final class StatusLine: @unchecked Sendable {
+    let live: Bool
+    private let lock = NSLock()
+    private var drawn = false
+    private var overrunsReported: UInt64 = 0
+
+    init(live: Bool) { self.live = live }
+
+    /// Called on the telemetry thread once per second.
+    func show(_ s: TelemetryRecorder.LiveStatus) {
+        lock.lock()
+        defer { lock.unlock() }
+        if s.overrunsInInterval > 0 {
+            // One summary per interval, never one line per overrun.
+            clear()
+            printError(String(
+                format: "warning: %llu overruns in the last %.1f s (worst tick %.1f ms, %llu deadlines skipped; %llu so far)",
+                s.overrunsInInterval, s.intervalSeconds, s.worstOverrunMicros / 1000, s.skippedInInterval, s.overruns))
+        }
+        guard live else { return }
+        let line = String(
+            format: "\r%.0f Hz  lateness p99 %.0f µs (max %.0f)  faults %llu  overruns %llu  link %@  ticks %llu",
+            s.rateHz, s.latenessP99Micros, s.latenessMaxMicros, s.faults, s.overruns, s.link.description, s.ticks)
+        FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+        drawn = true
+    }
+
+    /// A link event: always printed, on its own line.
+    func event(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        clear()
+        printError("link: \(text)")
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        clear()
+    }
+
+    private func clear() {
+        if drawn {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            drawn = false
+        }
+    }
+}
+
+/// What `reflex run` prints at the end (text or one JSON object).
+struct RunReport {
+    let stats: LoopStatistics
+    let link: LinkStatistics
+    let events: Deployment.Events
+    let end: Deployment.End
+    let finalLink: LinkState
+    let fellAtTick: Int?
+    let periodNanos: UInt64
+    let identity: DeviceIdentity
+    let telemetry: String?
+    let telemetryRecords: UInt64
+    let telemetryDropped: UInt64
+    let realtime: Realtime.Outcome?
+    let estopLatencyNanos: UInt64?
+    let deviceFault: String?
+
+    var outcome: String { fellAtTick == nil ? "upright" : "fell" }
+
+    static func percentiles(_ p: LoopStatistics.Percentiles) -> [String: Any] {
+        ["p50": p.p50, "p99": p.p99, "p999": p.p999, "max": p.max]
+    }
+
+    var json: [String: Any] {
+        var object: [String: Any] = [
+            "ticks": stats.ticks, "overruns": stats.overruns, "skipped_ticks": stats.skippedTicks,
+            "longest_overrun_streak": stats.longestOverrunStreak, "stale_reads": stats.staleReads,
+            "lateness_us": Self.percentiles(stats.latenessMicros),
+            "tick_work_us": Self.percentiles(stats.tickWorkMicros),
+            "phase_ns": [
+                "read": Self.percentiles(stats.readNanos), "act": Self.percentiles(stats.actNanos),
+                "filter": Self.percentiles(stats.filterNanos), "write": Self.percentiles(stats.writeNanos),
+            ],
+            "frames_sent": link.framesSent, "frames_received": link.framesReceived, "bad_frames": link.badFrames,
+            "faults": link.faultsReported, "loop_faults": stats.faults,
+            "nonfinite_sensors": stats.nonFiniteSensors, "nonfinite_actions": stats.nonFiniteActions,
+            "clamped_actions": stats.clampedActions, "rate_limited_actions": stats.rateLimitedActions,
+            "link_losses": events.linkLosses, "device_faults": events.deviceFaults, "reconnects": events.reconnects,
+            "rearms": events.rearms, "heartbeats_sent": events.heartbeatsSent, "link": finalLink.description,
+            "outcome": outcome, "end": end.rawValue, "interrupted": end == .signal,
+            "period_us": identity.periodMicros, "device": identity.name,
+        ]
+        if let fellAtTick { object["fell_at_tick"] = fellAtTick }
+        if let reason = events.lastLossReason { object["link_loss_reason"] = reason }
+        if let deviceFault { object["device_fault"] = deviceFault }
+        if let estopLatencyNanos { object["estop_latency_us"] = Double(estopLatencyNanos) / 1000 }
+        if let telemetry {
+            object["telemetry"] = ["path": telemetry, "records": telemetryRecords, "dropped": telemetryDropped]
+        }
+        if let realtime { object["realtime"] = ["applied": realtime.applied, "refused": realtime.refused] }
+        return object
+    }
+
+    func printText() {
+        let seconds = Double(stats.ticks + stats.skippedTicks) * Double(periodNanos) / 1e9
+        print(String(format: "Ran %d ticks (%.1f s at %.0f Hz)%@", stats.ticks, seconds, 1e9 / Double(periodNanos),
+                     end == .signal ? ", stopped by signal" : ""))
+        let l = stats.latenessMicros
+        print("  lateness µs   p50 \(l.p50)  p99 \(l.p99)  p99.9 \(l.p999)  max \(l.max)")
+        print("  tick work µs  p50 \(stats.tickWorkMicros.p50)  p99 \(stats.tickWorkMicros.p99)  max \(stats.tickWorkMicros.max)")
+        print(String(
+            format: "  phases µs p99 read %.1f  act %.1f  filter %.1f  write %.1f", Double(stats.readNanos.p99) / 1000,
+            Double(stats.actNanos.p99) / 1000, Double(stats.filterNanos.p99) / 1000, Double(stats.writeNanos.p99) / 1000))
+        print("  overruns \(stats.overruns) (skipped \(stats.skippedTicks) ticks), stale reads \(stats.staleReads)")
+        print("  faults: non-finite sensors \(stats.nonFiniteSensors), non-finite actions \(stats.nonFiniteActions), "
+            + "clamped \(stats.clampedActions), rate-limited \(stats.rateLimitedActions)")
+        print("  frames sent \(link.framesSent), received \(link.framesReceived), bad \(link.badFrames), device faults \(link.faultsReported)")
+        if events.linkLosses > 0 || events.deviceFaults > 0 {
+            print("  link: lost \(events.linkLosses)×, device faults \(events.deviceFaults), reconnects \(events.reconnects), "
+                + "re-arms \(events.rearms), heartbeats \(events.heartbeatsSent); ended \(finalLink)")
+        }
+        if let estopLatencyNanos {
+            print(String(format: "  stop: safe values sent %.2f ms after the signal, then DISARM", Double(estopLatencyNanos) / 1e6))
+        }
+        if let telemetry { print("  telemetry: \(telemetryRecords) ticks in \(telemetry) (\(telemetryDropped) dropped)") }
+        if let fellAtTick {
+            print("Outcome: the pole fell at tick \(fellAtTick) (\(String(format: "%.2f", Double(fellAtTick) * Double(periodNanos) / 1e9)) s).")
         } else {
-            let seconds = Double(stats.ticks + stats.skippedTicks) * Double(periodNanos) / 1e9
-            print(String(format: "Ran %d ticks (%.1f s at %.0f Hz)%@", stats.ticks, seconds, 1e9 / Double(periodNanos),
-                         interrupted ? ", stopped by signal" : ""))
-            print("  lateness µs   p50 \(stats.latenessMicros.p50)  p99 \(stats.latenessMicros.p99)  max \(stats.latenessMicros.max)")
-            print("  tick work µs  p50 \(stats.tickWorkMicros.p50)  p99 \(stats.tickWorkMicros.p99)  max \(stats.tickWorkMicros.max)")
-            print("  overruns \(stats.overruns) (skipped \(stats.skippedTicks) ticks), stale reads \(stats.staleReads)")
-            print("  frames sent \(link.framesSent), received \(link.framesReceived), bad \(link.badFrames), device faults \(link.faultsReported)")
-            if let fellAtTick {
-                print("Outcome: the pole fell at tick \(fellAtTick) (\(String(format: "%.2f", Double(fellAtTick) * Double(periodNanos) / 1e9)) s).")
-            } else {
-                print("Outcome: the pole stayed upright for the whole run.")
+            switch end {
+            case .completed, .signal, .observerEnded: print("Outcome: the pole stayed upright for the whole run.")
+            case .overrunLimit: print("Outcome: stopped safely after \(stats.longestOverrunStreak) consecutive overruns.")
+            case .linkLost: print("Outcome: the link was lost and did not come back; the device's watchdog holds it safe.")
+            case .disarmed: print("Outcome: the link came back but the device was left disarmed (pass --rearm to re-arm).")
             }
         }
-        if let loopError { throw loopError }
-        if fellAtTick != nil { throw ExitCode(3) }
     }
 }
