@@ -27,11 +27,20 @@ public struct RobotDescription: Sendable, Equatable {
     public var actionSpace: ActionSpace
     /// The YAML text the description was loaded from (recorded in policy files as provenance).
     public var sourceText: String
+    /// Integration steps per control period (`physics_substeps`, default 1).
+    public var physicsSubsteps: Int
+    /// How each sensor channel is measured (quantization, noise, latency, raw encoding), parallel to `sensors`.
+    public var sensorModels: [SensorModel]
+    /// How each actuator channel responds (deadzone, rate limit, latency), parallel to `actuators`.
+    public var actuatorModels: [ActuatorModel]
+    /// Domain-randomization ranges for numeric physics and task parameters, sorted by key path.
+    public var randomization: [ParameterRange]
 
     public init(
         name: String, simulator: String, summary: String, controlPeriod: Double, physics: [String: Double],
         integrator: String, task: [String: Double], maxEpisodeSteps: Int, sensors: [ChannelSpec],
-        actuators: [ChannelSpec], actionSpace: ActionSpace, sourceText: String = ""
+        actuators: [ChannelSpec], actionSpace: ActionSpace, sourceText: String = "", physicsSubsteps: Int = 1,
+        sensorModels: [SensorModel]? = nil, actuatorModels: [ActuatorModel]? = nil, randomization: [ParameterRange] = []
     ) {
         self.name = name
         self.simulator = simulator
@@ -45,5 +54,9 @@ public struct RobotDescription: Sendable, Equatable {
         self.actuators = actuators
         self.actionSpace = actionSpace
         self.sourceText = sourceText
+        self.physicsSubsteps = physicsSubsteps
+        self.sensorModels = sensorModels ?? Array(repeating: SensorModel(), count: sensors.count)
+        self.actuatorModels = actuatorModels ?? Array(repeating: ActuatorModel(), count: actuators.count)
+        self.randomization = randomization
     }
 }

@@ -75,11 +75,15 @@ struct DescriptionFile: Decodable {
     var sensors: [SensorFile]
     var actuators: [ActuatorFile]
     var actions: ActionsFile
+    var physicsSubsteps: Int?
+    /// `physics.<name>` or `task.<name>` → `[low, high]`.
+    var randomization: [String: [Double]]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case schema, name, summary, simulator
         case controlPeriod = "control_period"
-        case integrator, physics, task, episode, sensors, actuators, actions
+        case physicsSubsteps = "physics_substeps"
+        case integrator, physics, task, episode, sensors, actuators, actions, randomization
     }
 
     init(from decoder: Decoder) throws {
@@ -102,6 +106,8 @@ struct DescriptionFile: Decodable {
         sensors = try c.decode([SensorFile].self, forKey: .sensors)
         actuators = try c.decode([ActuatorFile].self, forKey: .actuators)
         actions = try c.decode(ActionsFile.self, forKey: .actions)
+        physicsSubsteps = try c.decodeIfPresent(Int.self, forKey: .physicsSubsteps)
+        randomization = try c.decodeIfPresent([String: [Double]].self, forKey: .randomization)
     }
 }
 
@@ -124,9 +130,15 @@ struct SensorFile: Decodable {
     var unit: String
     var min: Double
     var max: Double
+    var resolution: Double?
+    var noise: Double?
+    var latencyTicks: Int?
+    var raw: RawFile?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, unit, min, max
+        case name, unit, min, max, resolution, noise
+        case latencyTicks = "latency_ticks"
+        case raw
     }
 
     init(from decoder: Decoder) throws {
@@ -136,6 +148,35 @@ struct SensorFile: Decodable {
         unit = try c.decode(String.self, forKey: .unit)
         min = try c.decode(Double.self, forKey: .min)
         max = try c.decode(Double.self, forKey: .max)
+        resolution = try c.decodeIfPresent(Double.self, forKey: .resolution)
+        noise = try c.decodeIfPresent(Double.self, forKey: .noise)
+        latencyTicks = try c.decodeIfPresent(Int.self, forKey: .latencyTicks)
+        raw = try c.decodeIfPresent(RawFile.self, forKey: .raw)
+    }
+}
+
+/// `raw:` of a sensor channel that reports counts.
+struct RawFile: Decodable {
+    var encoding: String
+    var scale: Double
+    var unit: String
+    var offset: Double?
+    var wrap: Int?
+    var bits: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case encoding, scale, unit, offset, wrap, bits
+    }
+
+    init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        encoding = try c.decode(String.self, forKey: .encoding)
+        scale = try c.decode(Double.self, forKey: .scale)
+        unit = try c.decode(String.self, forKey: .unit)
+        offset = try c.decodeIfPresent(Double.self, forKey: .offset)
+        wrap = try c.decodeIfPresent(Int.self, forKey: .wrap)
+        bits = try c.decodeIfPresent(Int.self, forKey: .bits)
     }
 }
 
@@ -145,9 +186,14 @@ struct ActuatorFile: Decodable {
     var min: Double
     var max: Double
     var safe: Double
+    var deadzone: Double?
+    var rateLimit: Double?
+    var latencyTicks: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, unit, min, max, safe
+        case name, unit, min, max, safe, deadzone
+        case rateLimit = "rate_limit"
+        case latencyTicks = "latency_ticks"
     }
 
     init(from decoder: Decoder) throws {
@@ -158,6 +204,9 @@ struct ActuatorFile: Decodable {
         min = try c.decode(Double.self, forKey: .min)
         max = try c.decode(Double.self, forKey: .max)
         safe = try c.decode(Double.self, forKey: .safe)
+        deadzone = try c.decodeIfPresent(Double.self, forKey: .deadzone)
+        rateLimit = try c.decodeIfPresent(Double.self, forKey: .rateLimit)
+        latencyTicks = try c.decodeIfPresent(Int.self, forKey: .latencyTicks)
     }
 }
 
@@ -237,9 +286,14 @@ extension DescriptionFile {
         guard episode.maxSteps > 0 else {
             throw DescriptionIssue("episode.max_steps", "must be > 0, got \(episode.maxSteps)")
         }
+        let substeps = physicsSubsteps ?? 1
+        guard (1...100_000).contains(substeps) else {
+            throw DescriptionIssue("physics_substeps", "must be 1…100000 integration steps per control period, got \(substeps)")
+        }
 
         guard !sensors.isEmpty else { throw DescriptionIssue("sensors", "must list at least one channel") }
         var sensorSpecs: [ChannelSpec] = []
+        var sensorModels: [SensorModel] = []
         for (i, s) in sensors.enumerated() {
             let path = "sensors[\(i)]"
             try checkChannel(name: s.name, unit: s.unit, min: s.min, max: s.max, at: path, finite: false)
@@ -247,10 +301,12 @@ extension DescriptionFile {
                 throw DescriptionIssue(path + ".name", "duplicate channel name '\(s.name)' (also sensors[\(first)])")
             }
             sensorSpecs.append(ChannelSpec(name: s.name, unit: s.unit, min: s.min, max: s.max))
+            sensorModels.append(try validatedSensorModel(s, at: path))
         }
 
         guard !actuators.isEmpty else { throw DescriptionIssue("actuators", "must list at least one channel") }
         var actuatorSpecs: [ChannelSpec] = []
+        var actuatorModels: [ActuatorModel] = []
         for (i, a) in actuators.enumerated() {
             let path = "actuators[\(i)]"
             try checkChannel(name: a.name, unit: a.unit, min: a.min, max: a.max, at: path, finite: true)
@@ -263,13 +319,137 @@ extension DescriptionFile {
                 throw DescriptionIssue(path + ".name", "duplicate channel name '\(a.name)' (also actuators[\(first)])")
             }
             actuatorSpecs.append(ChannelSpec(name: a.name, unit: a.unit, min: a.min, max: a.max, safeValue: a.safe))
+            actuatorModels.append(try validatedActuatorModel(a, at: path))
         }
 
         let actionSpace = try validatedActions(actuatorSpecs)
+        let ranges = try validatedRandomization(sim)
         return RobotDescription(
             name: name, simulator: simulator, summary: summary, controlPeriod: controlPeriod, physics: physics,
             integrator: integrator, task: task, maxEpisodeSteps: episode.maxSteps, sensors: sensorSpecs,
-            actuators: actuatorSpecs, actionSpace: actionSpace, sourceText: sourceText)
+            actuators: actuatorSpecs, actionSpace: actionSpace, sourceText: sourceText, physicsSubsteps: substeps,
+            sensorModels: sensorModels, actuatorModels: actuatorModels, randomization: ranges)
+    }
+
+    private func validatedSensorModel(_ s: SensorFile, at path: String) throws -> SensorModel {
+        var model = SensorModel()
+        if let resolution = s.resolution {
+            guard resolution.isFinite, resolution > 0 else {
+                throw DescriptionIssue(path + ".resolution", "must be > 0 (\(s.unit) per step), got \(formatNumber(resolution))")
+            }
+            model.resolution = resolution
+        }
+        if let noise = s.noise {
+            guard noise.isFinite, noise >= 0 else {
+                throw DescriptionIssue(path + ".noise", "must be ≥ 0 (standard deviation in \(s.unit)), got \(formatNumber(noise))")
+            }
+            model.noise = noise
+        }
+        if let latency = s.latencyTicks {
+            guard (0...1000).contains(latency) else {
+                throw DescriptionIssue(path + ".latency_ticks", "must be 0…1000 control periods, got \(latency)")
+            }
+            model.latencyTicks = latency
+        }
+        if let raw = s.raw {
+            let rawPath = path + ".raw"
+            guard let kind = RawEncoding.Kind(rawValue: raw.encoding) else {
+                let known = RawEncoding.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw DescriptionIssue(rawPath + ".encoding", "unknown encoding '\(raw.encoding)' (known: \(known))")
+            }
+            guard s.unit == "counts" else {
+                throw DescriptionIssue(path + ".unit", "a channel with a raw encoding reports counts: unit must be 'counts', got '\(s.unit)'")
+            }
+            guard raw.scale.isFinite, raw.scale > 0 else {
+                throw DescriptionIssue(rawPath + ".scale", "must be > 0 (\(raw.unit) per count), got \(formatNumber(raw.scale))")
+            }
+            guard !raw.unit.trimmingSpaces.isEmpty else { throw DescriptionIssue(rawPath + ".unit", "must not be empty") }
+            if let offset = raw.offset, !offset.isFinite {
+                throw DescriptionIssue(rawPath + ".offset", "must be a finite number, got \(formatNumber(offset))")
+            }
+            if let wrap = raw.wrap {
+                guard kind != .adc else { throw DescriptionIssue(rawPath + ".wrap", "only quadrature counters wrap; an adc clamps to its bits") }
+                guard wrap >= 2, wrap % 2 == 0 else {
+                    throw DescriptionIssue(rawPath + ".wrap", "must be an even count ≥ 2, got \(wrap)")
+                }
+            }
+            if kind == .adc {
+                guard let bits = raw.bits else { throw DescriptionIssue(rawPath + ".bits", "missing field, required by encoding adc") }
+                guard (1...31).contains(bits) else { throw DescriptionIssue(rawPath + ".bits", "must be 1…31, got \(bits)") }
+                let top = Double((1 << bits) - 1)
+                guard s.min >= 0, s.max <= top else {
+                    throw DescriptionIssue(
+                        path + ".min", "a \(bits)-bit adc reports 0…\(formatNumber(top)); the range \(formatNumber(s.min))…\(formatNumber(s.max)) does not fit")
+                }
+            } else if raw.bits != nil {
+                throw DescriptionIssue(rawPath + ".bits", "only an adc has bits")
+            }
+            if s.resolution != nil {
+                throw DescriptionIssue(path + ".resolution", "a channel with a raw encoding is quantized to whole counts; remove resolution")
+            }
+            model.raw = RawEncoding(kind: kind, scale: raw.scale, unit: raw.unit, offset: raw.offset ?? 0, wrap: raw.wrap, bits: raw.bits)
+        }
+        return model
+    }
+
+    private func validatedActuatorModel(_ a: ActuatorFile, at path: String) throws -> ActuatorModel {
+        var model = ActuatorModel()
+        if let deadzone = a.deadzone {
+            let reach = Swift.max(abs(a.min), abs(a.max))
+            guard deadzone.isFinite, deadzone >= 0, deadzone < reach else {
+                throw DescriptionIssue(
+                    path + ".deadzone", "must be ≥ 0 and below the largest command \(formatNumber(reach)) \(a.unit), got \(formatNumber(deadzone))")
+            }
+            model.deadzone = deadzone
+        }
+        if let rate = a.rateLimit {
+            guard rate.isFinite, rate > 0 else {
+                throw DescriptionIssue(path + ".rate_limit", "must be > 0 (\(a.unit) per second), got \(formatNumber(rate))")
+            }
+            model.rateLimit = rate
+        }
+        if let latency = a.latencyTicks {
+            guard (0...1000).contains(latency) else {
+                throw DescriptionIssue(path + ".latency_ticks", "must be 0…1000 control periods, got \(latency)")
+            }
+            model.latencyTicks = latency
+        }
+        return model
+    }
+
+    private func validatedRandomization(_ sim: SimulatorSchema) throws -> [ParameterRange] {
+        var ranges: [ParameterRange] = []
+        for key in (randomization ?? [:]).keys.sorted() {
+            let path = "randomization.\(key)"
+            let bounds = randomization?[key] ?? []
+            let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let section = ParameterRange.Section(rawValue: String(parts[0])) else {
+                throw DescriptionIssue(path, "name a parameter as physics.<name> or task.<name>")
+            }
+            let name = String(parts[1])
+            let parameters = section == .physics ? sim.physics : sim.task
+            guard let parameter = parameters.first(where: { $0.name == name }) else {
+                throw DescriptionIssue(
+                    path, "no such parameter (\(section.rawValue): \(parameters.map(\.name).joined(separator: ", ")))")
+            }
+            guard bounds.count == 2 else {
+                throw DescriptionIssue(path, "expected [low, high] (\(parameter.unit)), got \(bounds.count) value(s)")
+            }
+            let (low, high) = (bounds[0], bounds[1])
+            guard low.isFinite, high.isFinite, low <= high else {
+                throw DescriptionIssue(path, "expected finite low ≤ high, got [\(formatNumber(low)), \(formatNumber(high))]")
+            }
+            switch parameter.rule {
+            case .positive where low <= 0:
+                throw DescriptionIssue(path, "\(name) must stay > 0, but the range starts at \(formatNumber(low))")
+            case .nonNegative where low < 0:
+                throw DescriptionIssue(path, "\(name) must stay ≥ 0, but the range starts at \(formatNumber(low))")
+            default:
+                break
+            }
+            ranges.append(ParameterRange(section: section, name: name, low: low, high: high))
+        }
+        return ranges
     }
 
     private func validatedActions(_ actuators: [ChannelSpec]) throws -> ActionSpace {

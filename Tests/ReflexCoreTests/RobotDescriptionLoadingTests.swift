@@ -110,7 +110,7 @@ final class RobotDescriptionLoadingTests: XCTestCase {
     func testUnknownChannelKey() {
         assertInvalid(
             variant("{name: cart_velocity, unit: m/s,", "{name: cart_velocity, units: m/s, unit: m/s,"),
-            ": sensors[1].units: unknown key (known: name, unit, min, max)")
+            ": sensors[1].units: unknown key (known: name, unit, min, max, resolution, noise, latency_ticks, raw)")
         // Sensors have no safe value.
         assertInvalid(variant("max: 4.8}", "max: 4.8, safe: 0}"), ": sensors[0].safe: unknown key")
     }
