@@ -122,9 +122,10 @@ public final class Deployment {
         }
     }
 
-    /// DISARM if the device is armed or faulted and still answers (a lost link makes this fail quickly or time out).
+    /// Safe values, then DISARM, if the device is armed or faulted and still answers.
     private func disarm() {
         guard device.state == .active || device.state == .fault else { return }
+        try? loop.writeSafeValues()
         try? device.deactivate()
     }
 

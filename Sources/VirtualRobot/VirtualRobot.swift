@@ -33,7 +33,24 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
         /// ACTUATE or HEARTBEAT received while disarmed (ignored).
         public var ignoredCommands = 0
         public var disconnects = 0
+        /// SENSORS frames corrupted, dropped or given a NaN on purpose (`InjectedFaults`).
+        public var injectedFaults = 0
         public init() {}
+    }
+
+    /// Faults injected into the SENSORS stream, for fault tests (0: off).
+    public struct InjectedFaults: Sendable, Equatable {
+        /// Every Nth SENSORS frame has one byte flipped on the wire (the host's CRC check must reject it).
+        public var corruptEvery = 0
+        /// Every Nth SENSORS frame is not sent.
+        public var dropEvery = 0
+        /// Every Nth SENSORS frame reports NaN for the first sensor.
+        public var nanEvery = 0
+        public init(corruptEvery: Int = 0, dropEvery: Int = 0, nanEvery: Int = 0) {
+            self.corruptEvery = corruptEvery
+            self.dropEvery = dropEvery
+            self.nanEvery = nanEvery
+        }
     }
 
     /// Where the plant is in its lifecycle.
@@ -41,6 +58,8 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
 
     public let identify: Identify
     public let seed: UInt64
+    /// Faults to inject; set before `serve`.
+    public var injectedFaults = InjectedFaults()
     /// Called on the serving thread for notable events (handshake, arm, fault, disconnect).
     public var onEvent: ((String) -> Void)?
 
@@ -60,11 +79,13 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
     private var startNanos: UInt64 = 0
     private var sequence: UInt16 = 0
     private var armCount: UInt64 = 0
+    private var sensorFrames = 0
     private let decoder = FrameDecoder()
     private var fd: Int32 = -1
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 8)
     private let frameBuffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: WireProtocol.maxWireFrame)
     private let payloadBuffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: WireProtocol.maxPayload)
+    private var corruptNextFrame = false
     private let lock = NSLock()
     private var stopRequested = false
     private var stats = Statistics()
@@ -72,9 +93,12 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
     /// - Parameters:
     ///   - firmwareVersion: `major.minor.patch`, each 0…255.
     ///   - watchdogMillis: watchdog when HELLO asks for the default; nil: 2 × period + 10 ms.
+    ///   - periodMicros: serve SENSORS at this period instead of the plant's (for benchmarking the loop at, say,
+    ///     1 kHz). The physics still advances one plant step per served period, so the plant then runs faster
+    ///     (or slower) than real time.
     public init(
         plant: Plant, deviceName: String, firmwareVersion: String, seed: UInt64 = 0, watchdogMillis: UInt16? = nil,
-        clock: ControlClock = MonotonicClock()
+        periodMicros servedPeriodMicros: UInt32? = nil, clock: ControlClock = MonotonicClock()
     ) throws {
         let parts = firmwareVersion.split(separator: ".").map { UInt8($0) }
         guard parts.count == 3, let major = parts[0], let minor = parts[1], let patch = parts[2] else {
@@ -83,7 +107,10 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
         guard plant.period > 0, plant.period < 4000 else {
             throw ReflexError(.invalidArgument, "plant period \(plant.period) s is out of range")
         }
-        let periodMicros = UInt32((plant.period * 1e6).rounded())
+        if let servedPeriodMicros, servedPeriodMicros < 100 || servedPeriodMicros > 4_000_000_000 {
+            throw ReflexError(.invalidArgument, "served period \(servedPeriodMicros) µs is out of range (100 µs … 4000 s)")
+        }
+        let periodMicros = servedPeriodMicros ?? UInt32((plant.period * 1e6).rounded())
         let watchdog = watchdogMillis ?? WireProtocol.defaultWatchdogMillis(periodMicros: periodMicros)
         identify = Identify(
             firmwareMajor: major, firmwareMinor: minor, firmwarePatch: patch, deviceName: deviceName,
@@ -176,6 +203,18 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
         count { $0.periods += 1 }
         guard configured else { return }
         observation.withUnsafeMutableBufferPointer { plant.observe(into: $0) }
+        sensorFrames += 1
+        let faults = injectedFaults
+        if faults.dropEvery > 0 && sensorFrames % faults.dropEvery == 0 {
+            count { $0.injectedFaults += 1 }
+            return
+        }
+        if faults.nanEvery > 0 && sensorFrames % faults.nanEvery == 0 && !observation.isEmpty {
+            observation[0] = .nan
+            count { $0.injectedFaults += 1 }
+        }
+        corruptNextFrame = faults.corruptEvery > 0 && sensorFrames % faults.corruptEvery == 0
+        if corruptNextFrame { count { $0.injectedFaults += 1 } }
         let micros = deviceMicros(now)
         let status = statusByte
         let values = observation
@@ -292,7 +331,7 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
             lastCommandNanos = now
             send(.ack(Ack(ackedSequence: envelope.sequence, ackedType: .arm, result: .ok, status: DeviceStatus(rawValue: statusByte))))
         case .disarm:
-            if phase != .latched { onEvent?("DISARM") }
+            if phase != .latched { onEvent?("DISARM (last command \(held.map { "\($0)" }.joined(separator: ",")))") }
             phase = .latched
             held = safeValues
             plant.reset(seed: seed &+ armCount)
@@ -355,6 +394,11 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
 
     /// Never blocks the period for long: a host that does not read loses frames, as with a real UART.
     private func write(length: Int) {
+        if corruptNextFrame {
+            corruptNextFrame = false
+            // Flip bits in the middle of the encoded frame (never the delimiter), as line noise would.
+            if length > 2 { frameBuffer[length / 2] ^= 0x5A }
+        }
         var offset = 0
         var waits = 0
         while offset < length {

@@ -29,6 +29,18 @@ struct VirtualRobotCommand: ParsableCommand {
     @Option(name: .customLong("watchdog-ms"), help: "Default watchdog in ms when the host asks for the default (default: 2 × period + 10 ms).")
     var watchdogMillis: UInt16?
 
+    @Option(name: .customLong("period-us"), help: "Serve SENSORS at this period in µs instead of the robot's (benchmarks: 1000 for 1 kHz; the physics then runs faster than real time).")
+    var periodMicros: UInt32?
+
+    @Option(name: .customLong("corrupt-every"), help: "Fault injection: flip a byte in every Nth SENSORS frame.")
+    var corruptEvery = 0
+
+    @Option(name: .customLong("drop-every"), help: "Fault injection: do not send every Nth SENSORS frame.")
+    var dropEvery = 0
+
+    @Option(name: .customLong("nan-every"), help: "Fault injection: report NaN for the first sensor in every Nth SENSORS frame.")
+    var nanEvery = 0
+
     @Flag(help: "Print only the listening line, no events.")
     var quiet = false
 
@@ -49,12 +61,17 @@ struct VirtualRobotCommand: ParsableCommand {
         if let watchdogMillis, watchdogMillis == 0 {
             throw ValidationError("--watchdog-ms must be at least 1")
         }
+        for (name, value) in [("--corrupt-every", corruptEvery), ("--drop-every", dropEvery), ("--nan-every", nanEvery)] where value < 0 {
+            throw ValidationError("\(name) must be 0 (off) or more, got \(value)")
+        }
     }
 
     func run() throws {
         let plant = try Self.makePlant(robot: robot)
         let server = try VirtualRobot(
-            plant: plant, deviceName: robot, firmwareVersion: "1.0.0", seed: seed, watchdogMillis: watchdogMillis)
+            plant: plant, deviceName: robot, firmwareVersion: "1.0.0", seed: seed, watchdogMillis: watchdogMillis,
+            periodMicros: periodMicros)
+        server.injectedFaults = .init(corruptEvery: corruptEvery, dropEvery: dropEvery, nanEvery: nanEvery)
         let terminal = try PseudoTerminal(linkPath: link)
         defer { terminal.close() }
 

@@ -46,7 +46,8 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(deployment.events.rearms, 1)
         XCTAssertEqual(device.configureCount, 2, "a fresh handshake after the reconnect")
         XCTAssertEqual(device.lifecycle, ["configure", "activate", "configure", "activate", "deactivate"])
-        XCTAssertEqual(device.written.last, [7], "commands resume after re-arming")
+        XCTAssertEqual(device.written.last, [0], "safe value before the final DISARM")
+        XCTAssertEqual(device.written[device.written.count - 2], [7], "commands resumed after re-arming")
         XCTAssertGreaterThan(device.written.count, 50)
         XCTAssertGreaterThanOrEqual(clock.now, 1_000_000_000 + 2_000_000_000 - period, "ran to the end")
     }
