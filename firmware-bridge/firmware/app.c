@@ -393,6 +393,9 @@ void app_poll(app *a) {
     uint8_t n;
     h->watchdog->kick();
     if (a->broken) {
+        while (h->serial->read() >= 0) {
+            /* discard: a device with an unusable table answers nothing */
+        }
         h->led->set(1);
         return;
     }
