@@ -122,6 +122,8 @@ public final class TelemetryRecorder: @unchecked Sendable {
         guard thread == nil else { return }
         windowStart = MonotonicClock.now()
         let t = Thread { [self] in
+            // Stop signals belong to the control loop's thread (see StoppableClock).
+            StoppableClock.blockStopSignalsOnThisThread()
             while !stopFlag.load(ordering: .acquiring) {
                 drain()
                 usleep(10_000)
