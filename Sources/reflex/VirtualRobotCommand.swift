@@ -44,17 +44,16 @@ struct VirtualRobotCommand: ParsableCommand {
     @Flag(help: "Print only the listening line, no events.")
     var quiet = false
 
-    static let knownRobots = ["cartpole"]
+    static let knownRobots = ["cartpole", "cartpole-rig", "diffdrive", "furuta", "furuta-balance", "pendulum"]
 
     /// The one place that turns a robot name into a plant: the bundled description `simulators/<robot>.yaml`
     /// (the same one training used), served with its channels.
-    static func makePlant(robot: String) throws -> CartPolePlant {
+    static func makePlant(robot: String) throws -> AnySimulatedPlant {
         guard knownRobots.contains(robot) else {
             throw ReflexError(.unknownRobot, "no virtual robot named '\(robot)'; known robots: \(knownRobots.joined(separator: ", "))")
         }
         let description = try RobotDescription.bundled(named: robot)
-        let model = try CartPoleModel(description: description)
-        return CartPolePlant(model: model, sensors: description.sensors, actuators: description.actuators)
+        return AnySimulatedPlant(try RobotEnvironments.plant(description))
     }
 
     func validate() throws {
