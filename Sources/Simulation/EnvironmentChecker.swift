@@ -30,7 +30,8 @@ public struct EnvironmentChecker {
     public let seed: UInt64
     /// Steps per determinism rollout.
     public let steps: Int
-    /// Episodes run to their end for the termination checks.
+    /// Episodes run to their end for the termination checks: even ones under random actions, odd ones
+    /// holding the actuators' safe values.
     public let episodes: Int
 
     public init(
@@ -123,11 +124,14 @@ public struct EnvironmentChecker {
                 }
             }
             let cap = (maxEpisodeSteps ?? 10_000) + 1
+            let idle = ActuatorLatency<AnyEnvironment>.safeAction(AnyEnvironment(env))
             for episode in 0..<episodes {
                 outOfBounds(env.reset(seed: seed &+ 1000 &+ UInt64(episode)), at: "episode \(episode) reset")
                 var length = 0
                 while length < cap {
-                    let result = env.step(randomAction(env.actionSpace, &actions))
+                    // Odd episodes hold the actuators' safe values, so that episodes that random actions
+                    // end early also run into the time limit (a hanging pendulum, a parked robot).
+                    let result = env.step(episode % 2 == 1 ? idle : randomAction(env.actionSpace, &actions))
                     length += 1
                     report.steps += 1
                     outOfBounds(result.observation, at: "episode \(episode) step \(length)")
