@@ -1,0 +1,107 @@
+import ReflexCore
+import Simulation
+import XCTest
+
+/// N plant copies in one call: agreement with single environments, automatic reset, seeds, threads.
+final class PlantVectorEnvironmentTests: XCTestCase {
+    /// Seeded random actions in −1…1 (scaled to the action space), [count × actionSize].
+    private func actions(_ g: inout SeededGenerator, count: Int, low: [Float], high: [Float]) -> [Float] {
+        (0..<count * low.count).map { k in
+            let j = k % low.count
+            return low[j] + Float(g.nextUnit()) * (high[j] - low[j])
+        }
+    }
+
+    func testEachCopyMatchesASingleEnvironment() throws {
+        let d = try RobotDescription.bundled(named: "cartpole-rig")
+        let model = try CartPoleRigModel(description: d)
+        let vector = try PlantVectorEnvironment(model: model, count: 4, threads: 2)
+        vector.reset(seed: 5)
+        // Copy i starts from the state its own generator drew; a single environment replays it.
+        var singles = (0..<4).map { i -> CartPoleRigEnvironment in
+            var env = CartPoleRigEnvironment(model: model)
+            env.reset(to: vector.state(i))
+            return env
+        }
+        var g = SeededGenerator(seed: 1)
+        for _ in 0..<40 {
+            let a = actions(&g, count: 4, low: vector.actionLow, high: vector.actionHigh)
+            vector.step(a)
+            for i in 0..<4 {
+                let single = singles[i].step(.continuous([Double(a[i])]))
+                if vector.terminated[i] {
+                    XCTAssertTrue(single.terminated)
+                    XCTAssertEqual(Array(vector.finalObservations[2 * i ..< 2 * i + 2]), single.observation)
+                    singles[i].reset(to: vector.state(i))
+                } else {
+                    XCTAssertEqual(Array(vector.observations[2 * i ..< 2 * i + 2]), single.observation, "copy \(i)")
+                    XCTAssertEqual(Double(vector.rewards[i]), single.reward, accuracy: 1e-6)
+                }
+            }
+        }
+    }
+
+    func testSameSeedSameRunAnyThreadCount() throws {
+        let d = try RobotDescription.bundled(named: "furuta-balance")
+        func run(threads: Int, seed: UInt64) throws -> ([Float], [Float], Int) {
+            let env = try PlantVectorEnvironment<FurutaModel>(description: d, count: 37, threads: threads, randomize: true)
+            env.reset(seed: seed)
+            var g = SeededGenerator(seed: 2)
+            var finished = 0
+            var trace: [Float] = []
+            for _ in 0..<150 {
+                env.step(actions(&g, count: 37, low: env.actionLow, high: env.actionHigh))
+                finished += env.finishedEpisodes.count
+                trace += env.rewards
+            }
+            return (env.observations, trace, finished)
+        }
+        let one = try run(threads: 1, seed: 3)
+        let two = try run(threads: 2, seed: 3), three = try run(threads: 3, seed: 3)
+        XCTAssertEqual(one.0, two.0)
+        XCTAssertEqual(one.1, two.1)
+        XCTAssertEqual(one.1, three.1)
+        XCTAssertEqual(one.2, two.2)
+        XCTAssertGreaterThan(one.2, 37, "episodes ended and restarted automatically")
+        XCTAssertNotEqual(try run(threads: 2, seed: 4).1, one.1, "another seed, another run")
+    }
+
+    func testAutomaticResetAndTruncation() throws {
+        // Parked diffdrive robots never leave the line: every copy is truncated at max_steps together.
+        var d = try RobotDescription.bundled(named: "diffdrive")
+        d.maxEpisodeSteps = 25
+        let env = try PlantVectorEnvironment<DiffDriveModel>(description: d, count: 8, threads: 2)
+        env.reset(seed: 1)
+        let start = env.observations
+        let zeros = [Float](repeating: 0, count: 16)
+        for step in 1...25 {
+            env.step(zeros)
+            XCTAssertEqual(env.truncated, Array(repeating: step == 25, count: 8), "step \(step)")
+            XCTAssertEqual(env.terminated, Array(repeating: false, count: 8))
+        }
+        XCTAssertEqual(env.finishedEpisodes.count, 8)
+        XCTAssertTrue(env.finishedEpisodes.allSatisfy { $0.length == 25 })
+        XCTAssertNotEqual(env.observations, start, "new episodes drew new start states")
+    }
+
+    func testRandomizedCopiesDrawTheirOwnParameters() throws {
+        let d = try RobotDescription.bundled(named: "cartpole-rig")
+        let env = try PlantVectorEnvironment<CartPoleRigModel>(description: d, count: 16, threads: 2, randomize: true)
+        env.reset(seed: 8)
+        let masses = Set((0..<16).map { env.model($0).poleMass })
+        XCTAssertEqual(masses.count, 16)
+        XCTAssertTrue(masses.allSatisfy { (0.07...0.09).contains($0) })
+        let nominal = try PlantVectorEnvironment<CartPoleRigModel>(description: d, count: 16)
+        XCTAssertTrue((0..<16).allSatisfy { nominal.model($0).poleMass == 0.08 })
+    }
+
+    func testRefusals() throws {
+        let cartpole = try RobotDescription.bundled(named: "cartpole")
+        XCTAssertThrowsError(try PlantVectorEnvironment<CartPoleRigModel>(description: cartpole, count: 4)) { error in
+            XCTAssertEqual((error as? ReflexError)?.code, .invalidDescription)
+            XCTAssertTrue((error as? ReflexError)?.message.contains("simulator: expected 'cartpole-rig', got 'cartpole'") ?? false, "\(error)")
+        }
+        let rig = try RobotDescription.bundled(named: "cartpole-rig")
+        XCTAssertThrowsError(try PlantVectorEnvironment<CartPoleRigModel>(description: rig, count: 0))
+    }
+}
