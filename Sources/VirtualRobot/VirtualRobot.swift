@@ -253,12 +253,16 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
             let now = clock.nowNanos()
             guard now < deadline else { return }
             let millis = Int32((deadline - now) / 1_000_000)
-            if millis == 0 {
-                clock.sleep(untilNanos: deadline)
-                return
-            }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let n = poll(&pfd, 1, millis)
+            if millis == 0 {
+                // Under a millisecond left (always, at a 1 kHz period): take what has arrived, then sleep
+                // precisely to the deadline; input arriving meanwhile waits for the next period.
+                if poll(&pfd, 1, 0) <= 0 || pfd.revents & Int16(POLLIN) == 0 {
+                    clock.sleep(untilNanos: deadline)
+                    return
+                }
+            }
+            let n = millis == 0 ? 1 : poll(&pfd, 1, millis)
             if n < 0 {
                 if errno == EINTR { continue }
                 clock.sleep(untilNanos: deadline)
@@ -270,12 +274,12 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
                 if got > 0 {
                     linkUp = true
                     let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<got])
-                    decoder.feed(bytes) { handle($0, now: clock.nowNanos()) }
-                    let d = decoder.statistics
-                    count {
-                        $0.framesReceived = d.messages
-                        $0.badFrames = d.badFrames
+                    decoder.feed(bytes) { envelope in
+                        // Counters first, so whoever receives this frame's reply also sees the frames before it counted.
+                        updateDecoderCounts()
+                        handle(envelope, now: clock.nowNanos())
                     }
+                    updateDecoderCounts()
                     continue
                 }
                 if got < 0 && (errno == EAGAIN || errno == EINTR) { continue }
@@ -284,6 +288,14 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
             hostGone()
             clock.sleep(untilNanos: deadline)
             return
+        }
+    }
+
+    private func updateDecoderCounts() {
+        let d = decoder.statistics
+        count {
+            $0.framesReceived = d.messages
+            $0.badFrames = d.badFrames
         }
     }
 
