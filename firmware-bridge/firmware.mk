@@ -5,9 +5,11 @@
 #   make firmware        AVR image: firmware-bridge/build/firmware.elf and .hex, with a size report
 #   make test-firmware   host tests (ASan + UBSan) and a short fuzz run of each fuzzer (a few seconds)
 #   make bench-fuzz      a longer fuzz run, reporting executions and crashes
+#   make firmware-sim    the simavr harness (firmware on an emulated ATmega328P, UART0 on a pty) and link-check
+#   make test-firmware-sim  firmware in the loop: the .elf under simavr, driven over its pty (about 5 s)
 #
-# Needs gcc-avr and avr-libc (firmware), cc (host tests) and a clang with libFuzzer (fuzzers; Swift's
-# toolchain clang has it). Paths are relative to this file, so the fragment works from any include site.
+# Needs gcc-avr and avr-libc (firmware), cc (host tests), a clang with libFuzzer (fuzzers; Swift's
+# toolchain clang has it), and libsimavr-dev, libsimavrparts1, libelf-dev, pkg-config (firmware-sim). Paths are relative to this file, so the fragment works from any include site.
 
 FW_DIR      := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 FW_BUILD    := $(FW_DIR)/build
@@ -44,7 +46,7 @@ FW_FUZZERS  := decoder handler
 FUZZ_SHORT_SECONDS ?= 3
 FUZZ_LONG_SECONDS  ?= 60
 
-.PHONY: firmware test-firmware test-firmware-host test-firmware-fuzz bench-fuzz
+.PHONY: firmware test-firmware test-firmware-host test-firmware-fuzz bench-fuzz firmware-sim test-firmware-sim
 
 firmware: $(FW_BUILD)/firmware.hex
 	@$(FW_DIR)/firmware/size-report.sh $(AVR_SIZE) $(FW_BUILD)/firmware.elf
@@ -83,3 +85,18 @@ bench-fuzz: $(addprefix $(FW_BUILD)/fuzz-,$(FW_FUZZERS))
 	@for f in $(FW_FUZZERS); do \
 	  $(FW_FUZZ)/run-fuzzer.sh $(FW_BUILD)/fuzz-$$f $(FW_FUZZ)/corpus/$$f $(FW_BUILD)/corpus-$$f $(FUZZ_LONG_SECONDS) || exit 1; \
 	done
+
+FW_SIMAVR   := $(FW_DIR)/simavr
+
+$(FW_BUILD)/firmware-sim: $(FW_SIMAVR)/firmware_sim.c
+	@mkdir -p $(FW_BUILD)
+	$(HOST_CC) -std=gnu99 -O2 -Wall -Wextra -Werror $$(pkg-config --cflags simavr) $< $$(pkg-config --libs simavr) -lutil -o $@
+
+$(FW_BUILD)/link-check: $(FW_SIMAVR)/link_check.c $(wildcard $(FW_PROTO)/*.c) $(FW_PROTO)/include/reflex_protocol.h
+	@mkdir -p $(FW_BUILD)
+	$(HOST_CC) -std=gnu99 -O2 -Wall -Wextra -Werror -I$(FW_PROTO)/include $< $(wildcard $(FW_PROTO)/*.c) -o $@
+
+firmware-sim: $(FW_BUILD)/firmware-sim $(FW_BUILD)/link-check
+
+test-firmware-sim: firmware $(FW_BUILD)/firmware-sim $(FW_BUILD)/link-check
+	$(FW_SIMAVR)/smoke.sh $(FW_BUILD)/firmware-sim $(FW_BUILD)/link-check $(FW_BUILD)/firmware.elf

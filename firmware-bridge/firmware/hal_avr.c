@@ -165,10 +165,10 @@ static void motor_init(void) {
     BOARD_MOTOR_DIR_DDR |= _BV(BOARD_MOTOR_DIR_BIT);
     PORTB &= (uint8_t)~_BV(BOARD_MOTOR_PWM_BIT);
     BOARD_MOTOR_PWM_DDR |= _BV(BOARD_MOTOR_PWM_BIT);
-    ICR1 = PWM_TOP;
-    OCR1A = 0;
     TCCR1A = _BV(WGM11);                          /* fast PWM, top ICR1 (mode 14); OC1A disconnected */
     TCCR1B = _BV(WGM13) | _BV(WGM12) | _BV(CS10); /* no prescaler: 16 MHz / 800 = 20 kHz */
+    ICR1 = PWM_TOP;
+    OCR1A = 0;
 }
 
 static void motor_set(uint8_t index, int16_t duty) {

@@ -1,0 +1,287 @@
+/*
+ * A small host for the wire protocol, for checking a device end to end: the firmware under simavr, or a
+ * real board on a serial port.
+ *
+ *   link-check PATH [--baud 115200]
+ *
+ * Steps (each must pass, or it exits 1 saying which and why):
+ *   1. handshake: HELLO → IDENTIFY naming cartpole-rig with 2 sensors and 1 actuator;
+ *   2. round trips: 200 DISARM → ACK, latency p50/p99 reported;
+ *   3. arm and drive: ARM → ACK OK, then ACTUATE 0.5 every 20 ms for 1 s; SENSORS arrive every period, ARMED;
+ *   4. failsafe: commands stop; a FAULT(WATCHDOG) must arrive within watchdog + one period (+ link slack),
+ *      and the next SENSORS has ARMED clear and FAULT set;
+ *   5. bad frames: garbage and a truncated frame, then ARM must still be answered.
+ * One line of figures on stdout at the end.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reflex_protocol.h"
+
+static int fd = -1;
+static rfx_decoder decoder;
+static rfx_message msg;
+static uint16_t seq;
+static unsigned sensors_seen;
+static uint8_t last_status;
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void fail(const char *step, const char *why) {
+    fprintf(stderr, "link-check: %s: %s\n", step, why);
+    exit(1);
+}
+
+static void send_message(rfx_message *m) {
+    uint8_t wire[RFX_MAX_WIRE_FRAME];
+    size_t len = 0;
+    size_t off = 0;
+    m->seq = seq++;
+    if (rfx_message_encode(m, wire, sizeof wire, &len) != RFX_OK) {
+        fail("send", "cannot encode a message");
+    }
+    while (off < len) {
+        ssize_t n = write(fd, wire + off, len - off);
+        if (n > 0) {
+            off += (size_t)n;
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            fail("send", strerror(errno));
+        }
+    }
+}
+
+static void send_type(uint8_t type) {
+    static rfx_message m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    send_message(&m);
+}
+
+static void send_actuate(float v) {
+    static rfx_message m;
+    memset(&m, 0, sizeof m);
+    m.type = RFX_MSG_ACTUATE;
+    m.body.actuate.count = 1;
+    m.body.actuate.values[0] = v;
+    send_message(&m);
+}
+
+/* Waits until `deadline_ms` for a message of `type` (0: any); SENSORS are counted on the way. */
+static int wait_for(uint8_t type, double deadline_ms) {
+    for (;;) {
+        uint8_t buf[256];
+        ssize_t n;
+        ssize_t i;
+        double left = deadline_ms - now_ms();
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left <= 0) {
+            return 0;
+        }
+        if (poll(&p, 1, (int)left + 1) <= 0) {
+            continue;
+        }
+        n = read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            rfx_frame_view f;
+            if (rfx_decoder_push(&decoder, buf[i], &f, NULL) != RFX_PUSH_FRAME) {
+                continue;
+            }
+            if (rfx_message_decode(&f, &msg) != RFX_OK) {
+                continue;
+            }
+            if (msg.type == RFX_MSG_SENSORS) {
+                sensors_seen++;
+                last_status = msg.body.sensors.status;
+            }
+            if (type == 0 || msg.type == type) {
+                /* Unread bytes of this chunk are dropped: callers wait for one reply at a time. */
+                if (i + 1 < n) {
+                    ssize_t j;
+                    for (j = i + 1; j < n; j++) {
+                        rfx_frame_view g;
+                        if (rfx_decoder_push(&decoder, buf[j], &g, NULL) == RFX_PUSH_FRAME) {
+                            static rfx_message extra;
+                            if (rfx_message_decode(&g, &extra) == RFX_OK && extra.type == RFX_MSG_SENSORS) {
+                                sensors_seen++;
+                                last_status = extra.body.sensors.status;
+                            }
+                        }
+                    }
+                }
+                return 1;
+            }
+        }
+    }
+}
+
+static int compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static speed_t baud_constant(long baud) {
+    switch (baud) {
+    case 9600: return B9600;
+    case 57600: return B57600;
+    case 115200: return B115200;
+    case 230400: return B230400;
+    case 500000: return B500000;
+    case 1000000: return B1000000;
+    default: return 0;
+    }
+}
+
+int main(int argc, char **argv) {
+    struct termios t;
+    long baud = 115200;
+    double rtt[200];
+    int i;
+    unsigned sensors_before;
+    double t0;
+    uint16_t watchdog_ms;
+    uint32_t period_us;
+    double last_command;
+    double fault_after;
+    uint16_t fault_detail;
+    unsigned long long fault_at_us;
+    if (argc == 4 && strcmp(argv[2], "--baud") == 0) {
+        baud = strtol(argv[3], NULL, 10);
+    } else if (argc != 2) {
+        fprintf(stderr, "usage: link-check PATH [--baud 115200]\n");
+        return 2;
+    }
+    if (!baud_constant(baud)) {
+        fprintf(stderr, "link-check: unsupported baud rate %ld\n", baud);
+        return 2;
+    }
+    fd = open(argv[1], O_RDWR | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        fprintf(stderr, "link-check: cannot open %s: %s\n", argv[1], strerror(errno));
+        return 1;
+    }
+    if (tcgetattr(fd, &t) == 0) {
+        cfmakeraw(&t);
+        cfsetispeed(&t, baud_constant(baud));
+        cfsetospeed(&t, baud_constant(baud));
+        tcsetattr(fd, TCSANOW, &t);
+        tcflush(fd, TCIOFLUSH);
+    }
+    rfx_decoder_init(&decoder);
+
+    /* 1. Handshake (an Uno resets when the port opens: its bootloader needs up to ~2 s). */
+    {
+        static rfx_message hello;
+        int attempt;
+        int got = 0;
+        static const uint8_t zero = 0;
+        if (write(fd, &zero, 1) != 1) {
+            fail("handshake", "cannot write to the link");
+        }
+        memset(&hello, 0, sizeof hello);
+        hello.type = RFX_MSG_HELLO;
+        hello.body.hello.protocol_version = 1;
+        hello.body.hello.host_name.len = 10;
+        memcpy(hello.body.hello.host_name.bytes, "link-check", 10);
+        for (attempt = 0; attempt < 8 && !got; attempt++) {
+            send_message(&hello);
+            got = wait_for(RFX_MSG_IDENTIFY, now_ms() + 300);
+        }
+        if (!got) {
+            fail("handshake", "no IDENTIFY after 8 HELLOs, 300 ms apart");
+        }
+        if (msg.body.identify.device_name.len != 12 || memcmp(msg.body.identify.device_name.bytes, "cartpole-rig", 12) != 0 ||
+            msg.body.identify.sensor_count != 2 || msg.body.identify.actuator_count != 1) {
+            fail("handshake", "IDENTIFY is not cartpole-rig with 2 sensors and 1 actuator");
+        }
+        watchdog_ms = msg.body.identify.watchdog_ms;
+        period_us = msg.body.identify.period_us;
+    }
+    /* 2. Round trips. */
+    for (i = 0; i < 200; i++) {
+        uint16_t s = seq;
+        double start = now_ms();
+        send_type(RFX_MSG_DISARM);
+        for (;;) {
+            if (!wait_for(RFX_MSG_ACK, start + 200)) {
+                fail("round trips", "no ACK to DISARM within 200 ms");
+            }
+            if (msg.body.ack.acked_seq == s) {
+                break;
+            }
+        }
+        rtt[i] = now_ms() - start;
+    }
+    qsort(rtt, 200, sizeof rtt[0], compare);
+    /* 3. Arm and drive. */
+    send_type(RFX_MSG_ARM);
+    if (!wait_for(RFX_MSG_ACK, now_ms() + 200) || msg.body.ack.result != RFX_ACK_OK ||
+        !(msg.body.ack.status & RFX_STATUS_ARMED)) {
+        fail("arm", "no ACK OK with ARMED set");
+    }
+    sensors_before = sensors_seen;
+    t0 = now_ms();
+    for (i = 0; i < 50; i++) {
+        send_actuate(0.5f);
+        last_command = now_ms();
+        while (now_ms() < t0 + 20.0 * (i + 1)) {
+            if (wait_for(RFX_MSG_FAULT, t0 + 20.0 * (i + 1))) {
+                fail("drive", "FAULT while commands were flowing every period");
+            }
+        }
+    }
+    if (sensors_seen - sensors_before < 40 || !(last_status & RFX_STATUS_ARMED)) {
+        fprintf(stderr, "link-check: %u SENSORS in 1 s, last status 0x%02x\n", sensors_seen - sensors_before, last_status);
+        fail("drive", "SENSORS did not arrive every period with ARMED set");
+    }
+    /* 4. Failsafe: stop sending. */
+    if (!wait_for(RFX_MSG_FAULT, last_command + watchdog_ms + period_us / 1000.0 + 100)) {
+        fail("failsafe", "no FAULT after commands stopped");
+    }
+    fault_after = now_ms() - last_command;
+    fault_detail = msg.body.fault.detail;
+    fault_at_us = (unsigned long long)msg.body.fault.timestamp_us;
+    if (msg.body.fault.code != RFX_FAULT_WATCHDOG) {
+        fail("failsafe", "FAULT code is not WATCHDOG");
+    }
+    if (msg.body.fault.detail < watchdog_ms || msg.body.fault.detail > watchdog_ms + period_us / 1000u) {
+        fprintf(stderr, "link-check: watchdog %u ms, FAULT detail %u ms\n", watchdog_ms, msg.body.fault.detail);
+        fail("failsafe", "the watchdog fired outside [watchdog, watchdog + one period]");
+    }
+    if (!wait_for(RFX_MSG_SENSORS, now_ms() + 100) || (msg.body.sensors.status & RFX_STATUS_ARMED) ||
+        !(msg.body.sensors.status & RFX_STATUS_FAULT)) {
+        fail("failsafe", "SENSORS after the FAULT do not show FAULT set and ARMED clear");
+    }
+    /* 5. Bad frames, then the link still works. */
+    {
+        static const uint8_t garbage[] = {0x13, 0x37, 0xFF, 0x00, 0x05, 0x01, 0x02, 0x00, 0x09, 0x01, 0x00};
+        if (write(fd, garbage, sizeof garbage) != (ssize_t)sizeof garbage) {
+            fail("bad frames", "cannot write to the link");
+        }
+        send_type(RFX_MSG_ARM);
+        if (!wait_for(RFX_MSG_ACK, now_ms() + 200) || msg.body.ack.result != RFX_ACK_OK) {
+            fail("bad frames", "ARM after garbage was not acknowledged");
+        }
+        send_type(RFX_MSG_DISARM);
+        wait_for(RFX_MSG_ACK, now_ms() + 200);
+    }
+    printf("link-check: ok; round trip p50 %.2f ms p99 %.2f ms (200 DISARM/ACK); watchdog %u ms fired %.1f ms "
+           "after the last command (FAULT detail %u ms, device time fault_at_us=%llu); %u SENSORS received\n",
+           rtt[99], rtt[197], watchdog_ms, fault_after, fault_detail, fault_at_us, sensors_seen);
+    close(fd);
+    return 0;
+}
