@@ -47,3 +47,31 @@ public enum Evaluation {
         return EvaluationResult(returns: returns)
     }
 }
+
+extension Evaluation {
+    /// Continuous-action form of `run`: `chooseActions(observations, count, &actions)` fills
+    /// [count × actionSize] actuator values; the environment clips them to its bounds.
+    public static func run(
+        environment env: ContinuousVectorEnvironment, episodes: Int, seed: UInt64,
+        chooseActions: ([Float], Int, inout [Float]) -> Void
+    ) -> EvaluationResult {
+        precondition(env.count == episodes, "evaluation needs one environment copy per episode")
+        env.reset(seed: seed)
+        var returns = [Double](repeating: 0, count: episodes)
+        var finished = [Bool](repeating: false, count: episodes)
+        var remaining = episodes
+        var actions = [Float](repeating: 0, count: episodes * env.actionSize)
+        while remaining > 0 {
+            chooseActions(env.observations, episodes, &actions)
+            env.step(actions)
+            for e in 0..<episodes where !finished[e] {
+                returns[e] += Double(env.rewards[e])
+                if env.terminated[e] || env.truncated[e] {
+                    finished[e] = true
+                    remaining -= 1
+                }
+            }
+        }
+        return EvaluationResult(returns: returns)
+    }
+}

@@ -49,7 +49,7 @@ public final class PPO {
 
     /// Trains until the deterministic policy is solved or the step budget is spent.
     /// `progress` is called after every update.
-    public func train(progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
+    public func train(shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
         let c = config
         let n = env.count, steps = c.stepsPerRollout, obsSize = env.observationSize
         let batch = c.batchSize
@@ -71,6 +71,7 @@ public final class PPO {
 
         env.reset(seed: seed)
         for update in 1...updates {
+            if shouldStop() { break }
             if c.annealLearningRate {
                 optimizer.learningRate = c.learningRate * (1 - Float(update - 1) / Float(updates))
             }
@@ -244,6 +245,8 @@ public final class PPO {
                 count += 1
             }
         }
-        return metrics.averaged(over: count)
+        metrics = metrics.averaged(over: count)
+        metrics.gradientSteps = count
+        return metrics
     }
 }

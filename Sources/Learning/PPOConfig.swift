@@ -44,6 +44,19 @@ public struct PPOConfig: Codable, Equatable, Sendable {
     public var solvedReturn: Double? = 475
     /// Episodes per evaluation.
     public var evaluationEpisodes = 100
+    /// Stop an update's epochs early once the mean approximate KL of an epoch exceeds this (CleanRL's
+    /// `target_kl`); nil: always run every epoch.
+    public var targetKL: Float? = nil
+    /// Continuous actions: initial log σ of the state-independent Gaussian.
+    public var initialLogStd: Float = 0
+    /// Continuous actions: normalize observations with running statistics (frozen and saved into the
+    /// policy file at the end), clipped to ±observationClip.
+    public var normalizeObservations = false
+    public var observationClip: Float = 10
+    /// Continuous actions: divide rewards by the running standard deviation of the discounted return
+    /// (SB3's VecNormalize `norm_reward`), clipped to ±rewardClip.
+    public var normalizeRewards = false
+    public var rewardClip: Float = 10
 
     public init() {}
 

@@ -40,3 +40,77 @@ extension Evaluation {
         }
     }
 }
+
+extension PPOContinuous {
+    /// The deployable policy: the mean network's weights (log σ and the critic stay behind; deployment
+    /// takes the mean), the frozen observation normalizer, the robot's channels and action bounds.
+    public func policyFile(description: RobotDescription, provenance: Provenance) -> PolicyFile {
+        var weights: [String: Tensor] = [:]
+        for (i, layer) in actor.linearLayers.enumerated() {
+            weights[PolicyArchitecture.weightName(i)] = layer.weight.value
+            weights[PolicyArchitecture.biasName(i)] = layer.bias.value
+        }
+        let architecture = PolicyArchitecture(
+            inputSize: actor.linearLayers[0].inputSize, hiddenSizes: config.hiddenSizes,
+            outputSize: actor.linearLayers.last!.outputSize,
+            activation: config.activation == "relu" ? .relu : .tanh, head: .gaussian)
+        var normalization: ObservationNormalization?
+        if config.normalizeObservations {
+            normalization = ObservationNormalization(
+                mean: observationStatistics.mean.map { Float($0) }, variance: observationStatistics.variance.map { Float($0) },
+                epsilon: Self.normalizationEpsilon, clip: config.observationClip)
+        }
+        return PolicyFile(
+            architecture: architecture, weights: weights, observationNormalization: normalization,
+            observationChannels: description.sensors, actuatorChannels: description.actuators,
+            actionSpace: description.actionSpace, provenance: provenance)
+    }
+}
+
+extension Evaluation {
+    /// Evaluates a deployable continuous policy (its clipped mean action) on `episodes` copies.
+    public static func run(policy: MLPPolicy, environment: ContinuousVectorEnvironment, episodes: Int, seed: UInt64) -> EvaluationResult {
+        let size = policy.actuatorCount
+        return run(environment: environment, episodes: episodes, seed: seed) { obs, count, actions in
+            obs.withUnsafeBufferPointer { o in
+                actions.withUnsafeMutableBufferPointer { a in
+                    for e in 0..<count {
+                        policy.act(
+                            observation: UnsafeBufferPointer(rebasing: o[(e * policy.inputSize)..<((e + 1) * policy.inputSize)]),
+                            actuators: UnsafeMutableBufferPointer(rebasing: a[(e * size)..<((e + 1) * size)]))
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension SAC: Trainer {
+    public var algorithm: String { "sac" }
+    public var solvedReturn: Double? { config.solvedReturn }
+
+    /// The deployable policy: the actor's mean rows (its log σ rows and the critics stay behind) under a
+    /// squashed Gaussian head, so deployment computes tanh(μ) scaled onto the actuator range.
+    public func policyFile(description: RobotDescription, provenance: Provenance) -> PolicyFile {
+        var weights: [String: Tensor] = [:]
+        let layers = actor.linearLayers
+        for (i, layer) in layers.enumerated() {
+            if i == layers.count - 1 {
+                let a = actionSize, inputs = layer.inputSize
+                weights[PolicyArchitecture.weightName(i)] = Tensor(
+                    shape: [a, inputs], scalars: Array(layer.weight.value.scalars[0..<(a * inputs)]))
+                weights[PolicyArchitecture.biasName(i)] = Tensor(shape: [a], scalars: Array(layer.bias.value.scalars[0..<a]))
+            } else {
+                weights[PolicyArchitecture.weightName(i)] = layer.weight.value
+                weights[PolicyArchitecture.biasName(i)] = layer.bias.value
+            }
+        }
+        let architecture = PolicyArchitecture(
+            inputSize: layers[0].inputSize, hiddenSizes: config.hiddenSizes, outputSize: actionSize,
+            activation: .relu, head: .squashedGaussian)
+        return PolicyFile(
+            architecture: architecture, weights: weights, observationNormalization: nil,
+            observationChannels: description.sensors, actuatorChannels: description.actuators,
+            actionSpace: description.actionSpace, provenance: provenance)
+    }
+}

@@ -5,6 +5,8 @@ public struct UpdateMetrics: Sendable, Equatable {
     public var entropy: Float = 0
     public var approxKL: Float = 0
     public var clipFraction: Float = 0
+    /// Minibatch gradient steps the update took (fewer than epochs × minibatches after a KL early stop).
+    public var gradientSteps = 0
 
     public init() {}
 

@@ -9,7 +9,7 @@ import Darwin
 /// The deployed, deterministic form of an MLP policy file.
 ///
 /// Categorical head: the argmax of the logits selects `choices[argmax]`. Gaussian head: the mean, clamped to
-/// the action space's `low…high`. All weights and workspaces are laid out once at init in one block of memory,
+/// the action space's `low…high`; squashed Gaussian head: tanh of the mean, scaled onto `low…high`. All weights and workspaces are laid out once at init in one block of memory,
 /// so `act` does not allocate and can run every control tick. An instance keeps scratch state: use one per
 /// thread.
 public final class MLPPolicy: Policy {
@@ -25,6 +25,8 @@ public final class MLPPolicy: Policy {
     /// Actuator values per call.
     public let actuatorCount: Int
     public let isCategorical: Bool
+    /// Squashed Gaussian head (SAC): the mean passes through tanh and is scaled onto the bounds.
+    public let isSquashed: Bool
 
     private let layerCount: Int
     private let usesTanh: Bool
@@ -62,6 +64,7 @@ public final class MLPPolicy: Policy {
         outputSize = arch.outputSize
         actuatorCount = file.actuatorChannels.count
         isCategorical = arch.head == .categorical
+        isSquashed = arch.head == .squashedGaussian
         usesTanh = arch.activation == .tanh
         layerCount = arch.layerCount
 
@@ -157,7 +160,8 @@ public final class MLPPolicy: Policy {
             for j in 0..<actuatorCount { target[j] = row[j] }
         } else {
             for j in 0..<actuatorCount {
-                let mean = output[j]
+                var mean = output[j]
+                if isSquashed { mean = low[j] + (fastTanh(mean) + 1) * 0.5 * (high[j] - low[j]) }
                 target[j] = mean.isNaN ? fallback[j] : Swift.min(Swift.max(mean, low[j]), high[j])
             }
         }

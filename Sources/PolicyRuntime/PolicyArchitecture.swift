@@ -11,8 +11,10 @@ public struct PolicyArchitecture: Codable, Equatable, Hashable, Sendable {
     public enum Head: String, Codable, Hashable, Sendable {
         /// Logits over the discrete action choices; deployment takes the argmax.
         case categorical
-        /// The mean of a Gaussian over continuous actions; deployment takes the mean.
+        /// The mean of a Gaussian over continuous actions; deployment takes the mean, clipped to the bounds.
         case gaussian
+        /// The mean of a tanh-squashed Gaussian (SAC); deployment takes `low + (tanh(mean) + 1)·(high − low)/2`.
+        case squashedGaussian = "squashed_gaussian"
     }
 
     /// Network family; only `"mlp"` exists today.

@@ -124,7 +124,9 @@ public struct PolicyFile: Equatable, Sendable {
                 guard choice.allSatisfy(\.isFinite) else { return "discrete choice \(index) holds a non-finite value" }
             }
         case .continuous(let low, let high):
-            guard arch.head == .gaussian else { return "a continuous action space needs a gaussian head, not \(arch.head.rawValue)" }
+            guard arch.head == .gaussian || arch.head == .squashedGaussian else {
+                return "a continuous action space needs a gaussian or squashed_gaussian head, not \(arch.head.rawValue)"
+            }
             guard low.count == actuatorChannels.count, high.count == actuatorChannels.count else {
                 return "continuous bounds have \(low.count)/\(high.count) values for \(actuatorChannels.count) actuator channels"
             }

@@ -35,10 +35,18 @@ struct EvalCommand: ParsableCommand {
         try file.verify(robot: robotName)
         let description = try RobotDescription.bundled(named: robotName)
         try file.verify(sensors: description.sensors, actuators: description.actuators)
-        let model = try CartPoleModel(description: description)
         let mlp = try MLPPolicy(file: file)
-        let result = Evaluation.run(
-            policy: mlp, environment: CartPoleVectorEnvironment(model: model, count: episodes), episodes: episodes, seed: seed)
+        let result: EvaluationResult
+        switch description.simulator {
+        case "pendulum":
+            let model = try PendulumModel(description: description)
+            result = Evaluation.run(
+                policy: mlp, environment: PendulumVectorEnvironment(model: model, count: episodes), episodes: episodes, seed: seed)
+        default:
+            let model = try CartPoleModel(description: description)
+            result = Evaluation.run(
+                policy: mlp, environment: CartPoleVectorEnvironment(model: model, count: episodes), episodes: episodes, seed: seed)
+        }
         if json {
             try printJSON([
                 "policy": policy, "robot": robotName, "episodes": result.episodes, "mean_return": result.mean,

@@ -8,76 +8,132 @@ import Simulation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a policy with PPO in a bundled simulator and write it to a policy file.",
+        abstract: "Train a policy in a bundled simulator and write it to a policy file.",
         discussion: """
-            Trains until the mean return of 100 evaluation episodes with the deterministic action reaches
-            the robot's solved threshold (CartPole: 475), or the step budget runs out.
+            Hyperparameters come from the robot's preset (presets/<robot>.yaml, one section per algorithm),
+            then from --set section.key=value (e.g. --set ppo.learning_rate=3e-4). Training stops once the
+            deterministic policy reaches the robot's solved threshold (CartPole: mean ≥ 475 over 100
+            episodes; Pendulum: ≥ −200 over 10), or when the step budget runs out. Ctrl-C stops early and
+            still writes the policy. The run folder gets metrics.csv (CleanRL's metric names) and
+            learning_curve.png.
             """)
 
-    @Argument(help: "Robot to train (a bundled simulator, e.g. cartpole).")
+    @Argument(help: "Robot to train (a bundled simulator: cartpole, pendulum).")
     var robot: String
+
+    @Option(help: "Algorithm: ppo (discrete or continuous actions) or sac (continuous actions).")
+    var algo: String = "ppo"
 
     @Option(help: "Random seed: the same seed gives the same policy.")
     var seed: UInt64 = 1
 
-    @Option(help: "Where to write the policy file.")
-    var out: String = "runs/policy.safetensors"
+    @Option(help: "Where to write the policy file (default: <run-dir>/policy.safetensors).")
+    var out: String?
 
-    @Option(help: "Budget of environment steps (default: the robot's preset, 100000 for cartpole).")
+    @Option(help: "Run folder for metrics, the learning curve and checkpoints (default: runs/<robot>-<algo>-seed<seed>, or beside --out).")
+    var runDir: String?
+
+    @Option(help: "Budget of environment steps (default: the preset's total_steps).")
     var steps: Int?
+
+    @Option(name: .customLong("set"), help: "Override a preset hyperparameter: section.key=value (repeatable).")
+    var settings: [String] = []
 
     @Flag(help: "Print the summary as one JSON object on standard output.")
     var json = false
 
-    @Flag(help: "No progress line.")
+    @Flag(help: "No progress bar.")
     var quiet = false
+
+    func validate() throws {
+        if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
+    }
+
+    /// Where the run's files go.
+    var runDirectory: String {
+        if let runDir { return runDir }
+        if let out {
+            let url = URL(fileURLWithPath: out)
+            return url.deletingPathExtension().path + ".run"
+        }
+        return "runs/\(robot)-\(algo)-seed\(seed)"
+    }
 
     func run() throws {
         let description = try RobotDescription.bundled(named: robot)
-        let model = try CartPoleModel(description: description)
-        var config = PPOConfig.cartpole
-        if let steps {
-            guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
-            config.totalSteps = steps
-        }
-        let outURL = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let overrides = try settings.map(ConfigSetting.parse)
+        let preset = try PresetFile.bundled(robot: description.name, knownSections: TrainingSetup.algorithms)
+        let trainer = try TrainingSetup.make(
+            description: description, algorithm: algo, seed: seed, preset: preset, overrides: overrides, totalSteps: steps)
 
-        let ppo = PPO(config: config, seed: seed) { CartPoleVectorEnvironment(model: model, count: $0) }
-        let line = ProgressLine(enabled: !quiet)
-        let result = ppo.train { p in
-            var text = String(
-                format: "train %@ | %d/%d steps (%.0f%%) | %.0f steps/s | %@",
-                robot, p.envSteps, p.totalSteps, 100 * Double(p.envSteps) / Double(p.totalSteps), p.stepsPerSecond,
-                formatDuration(p.elapsedSeconds))
-            if let r = p.recentMeanReturn { text += String(format: " | return %.1f", r) }
-            if let e = p.lastEvaluation { text += String(format: " | eval %.1f", e.mean) }
-            line.update(text, now: p.elapsedSeconds, force: p.update == p.updates)
+        let runFolder = runDirectory
+        let policyPath = out ?? runFolder + "/policy.safetensors"
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
+            try fm.createDirectory(at: URL(fileURLWithPath: policyPath).deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw ReflexError(.io, "cannot create the run folder \(runFolder): \(error.localizedDescription)")
         }
-        line.finish()
+        let metrics = try MetricsLog(path: runFolder + "/metrics.csv")
+
+        StopSignal.install()
+        let bar = ProgressLine(enabled: !quiet)
+        let label = "\(description.name) \(trainer.algorithm)"
+        let result = trainer.train(shouldStop: { StopSignal.requested }) { p in
+            metrics.record(p)
+            bar.update(progressText(label, p), now: p.elapsedSeconds, force: p.update == p.updates)
+        }
+        bar.finish()
+        let interrupted = StopSignal.requested
 
         let provenance = Provenance(
-            robot: description.name, algorithm: "ppo", seed: seed, envSteps: result.envSteps,
+            robot: description.name, algorithm: trainer.algorithm, seed: seed, envSteps: result.envSteps,
             meanReturn: result.evaluation.mean, evaluationEpisodes: result.evaluation.episodes,
             trainingSeconds: result.wallSeconds, date: ISO8601DateFormatter().string(from: Date()),
             reflexVersion: ReflexVersion.current, command: CommandLine.arguments.joined(separator: " "),
             robotDescription: description.sourceText)
-        try ppo.policyFile(description: description, provenance: provenance).write(to: out)
+        try trainer.policyFile(description: description, provenance: provenance).write(to: policyPath)
+        let curvePath = runFolder + "/learning_curve.png"
+        let curve = LearningCurve(
+            points: metrics.curve, target: trainer.solvedReturn, title: "\(description.name) \(trainer.algorithm) seed \(seed)")
+        if !fm.createFile(atPath: curvePath, contents: Data(curve.png())) {
+            printError("warning: could not write \(curvePath)")
+        }
 
         if json {
             try printJSON([
-                "robot": description.name, "algorithm": "ppo", "seed": seed, "env_steps": result.envSteps,
+                "robot": description.name, "algorithm": trainer.algorithm, "seed": seed, "env_steps": result.envSteps,
                 "wall_seconds": result.wallSeconds, "mean_return": result.evaluation.mean,
                 "std_return": result.evaluation.std, "evaluation_episodes": result.evaluation.episodes,
-                "solved": result.solved, "policy": out,
+                "solved": result.solved, "interrupted": interrupted, "policy": policyPath, "run_dir": runFolder,
+                "metrics": metrics.path, "learning_curve": curvePath,
             ])
         } else {
+            if interrupted { print("Interrupted: stopping early and saving.") }
             print(String(
                 format: "%@ after %d env steps in %.2f s: deterministic mean return %.1f ± %.1f over %d episodes",
                 result.solved ? "Solved" : "Not solved", result.envSteps, result.wallSeconds,
                 result.evaluation.mean, result.evaluation.std, result.evaluation.episodes))
-            print("Policy written to \(out)")
+            print("Policy:   \(policyPath)")
+            print("Metrics:  \(metrics.path)")
+            print("Curve:    \(curvePath)")
         }
-        if !result.solved { throw ExitCode(2) }
+        if !result.solved && !interrupted { throw ExitCode(2) }
     }
+}
+
+/// `pendulum ppo [██████░░░░░░░░░░] 38% 38,912/102,400 steps | 24,310 steps/s | ETA 2.6s | return −412.3 | eval −230.1`
+func progressText(_ label: String, _ p: TrainingProgress) -> String {
+    let fraction = p.totalSteps > 0 ? min(1, Double(p.envSteps) / Double(p.totalSteps)) : 0
+    let width = 20
+    let filled = Int((fraction * Double(width)).rounded(.down))
+    let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+    let rate = p.stepsPerSecond
+    let eta = rate > 0 ? Double(p.totalSteps - p.envSteps) / rate : 0
+    var text = "\(label) [\(bar)] \(String(format: "%3.0f%%", 100 * fraction)) \(p.envSteps)/\(p.totalSteps) steps"
+    text += String(format: " | %.0f steps/s | %@ elapsed, ETA %@ (budget)", rate, formatDuration(p.elapsedSeconds), formatDuration(eta))
+    if let r = p.recentMeanReturn { text += String(format: " | return %.1f", r) }
+    if let e = p.lastEvaluation { text += String(format: " | eval %.1f", e.mean) }
+    return text
 }

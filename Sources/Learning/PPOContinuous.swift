@@ -1,0 +1,328 @@
+import NeuralNet
+import ReflexCore
+import Simulation
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Proximal policy optimization for continuous actions, following CleanRL's `ppo_continuous_action.py`:
+/// a Gaussian policy whose mean is an MLP and whose log σ is one state-independent parameter per
+/// actuator, GAE, per-minibatch advantage normalization, clipped surrogate, optional value-loss
+/// clipping, optional KL early stop, global gradient clipping, Adam, linear learning-rate annealing.
+///
+/// Actions: the sampled action (unbounded) is what the log-probability is computed for and what the
+/// update sees; the environment receives it clipped to the actuator range (Gymnasium's `ClipAction`,
+/// SB3's default). Deployment takes the mean, clipped the same way (`MLPPolicy`).
+///
+/// Observation normalization (optional) keeps running statistics over every observation collected;
+/// they are frozen at export and saved into the policy file, so the deployed policy normalizes
+/// exactly as training did. Reward scaling (optional) divides rewards by the running standard
+/// deviation of the discounted return, as SB3's `VecNormalize(norm_reward=True)`.
+///
+/// As in `PPO`, an episode cut by the time limit is bootstrapped with γ·V(final observation).
+public final class PPOContinuous {
+    public let config: PPOConfig
+    public let seed: UInt64
+    public let actor: Sequential
+    /// [actionSize] log σ of the Gaussian, state-independent.
+    public let logStd: Parameter
+    public let critic: Sequential
+    public let optimizer: Adam
+    /// Running observation statistics (used only when `config.normalizeObservations`).
+    public private(set) var observationStatistics: RunningMeanStd
+    public private(set) var returnStatistics = RunningMeanStd(size: 1)
+    private let env: ContinuousVectorEnvironment
+    private let makeEvaluationEnvironment: (Int) -> ContinuousVectorEnvironment
+    private var rng: SeededGenerator
+    private let parallelBranches = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 ? 2 : 1
+    private let actionSize: Int
+    private let low: [Float]
+    private let high: [Float]
+
+    public init(config: PPOConfig, seed: UInt64, makeEnvironment: @escaping (Int) -> ContinuousVectorEnvironment) {
+        self.config = config
+        self.seed = seed
+        env = makeEnvironment(config.environments)
+        makeEvaluationEnvironment = makeEnvironment
+        actionSize = env.actionSize
+        low = env.actionLow
+        high = env.actionHigh
+        rng = SeededGenerator(seed: seed)
+        actor = Sequential.mlp(
+            inputSize: env.observationSize, hiddenSizes: config.hiddenSizes, outputSize: env.actionSize,
+            activation: config.activation, outputGain: 0.01, namePrefix: "actor", using: &rng)
+        critic = Sequential.mlp(
+            inputSize: env.observationSize, hiddenSizes: config.hiddenSizes, outputSize: 1,
+            activation: config.activation, outputGain: 1, namePrefix: "critic", using: &rng)
+        logStd = Parameter(name: "actor.log_std", value: Tensor(repeating: config.initialLogStd, shape: [env.actionSize]))
+        optimizer = Adam(
+            parameters: actor.parameters + [logStd] + critic.parameters, learningRate: config.learningRate,
+            epsilon: config.adamEpsilon)
+        observationStatistics = RunningMeanStd(size: env.observationSize)
+    }
+
+    /// The observation normalizer as it stands (what the policy file would record), or nil when off.
+    public var frozenNormalization: (mean: [Float], std: [Float], clip: Float)? {
+        guard config.normalizeObservations else { return nil }
+        let mean = observationStatistics.mean.map { Float($0) }
+        let std = observationStatistics.variance.map { (Float($0) + Self.normalizationEpsilon).squareRoot() }
+        return (mean, std, config.observationClip)
+    }
+
+    /// ε under the square root, as `ObservationNormalization` applies it.
+    static let normalizationEpsilon: Float = 1e-8
+
+    /// Normalizes `rows` observations in place with `norm`.
+    static func normalize(_ values: inout [Float], rows: Int, size: Int, with norm: (mean: [Float], std: [Float], clip: Float)?) {
+        guard let norm else { return }
+        for r in 0..<rows {
+            for j in 0..<size {
+                let z = (values[r * size + j] - norm.mean[j]) / norm.std[j]
+                values[r * size + j] = min(max(z, -norm.clip), norm.clip)
+            }
+        }
+    }
+
+    /// Trains until the deterministic policy reaches `solvedReturn` or the step budget is spent.
+    public func train(
+        shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }
+    ) -> TrainingResult {
+        let c = config
+        let n = env.count, steps = c.stepsPerRollout, obsSize = env.observationSize, aSize = actionSize
+        let batch = c.batchSize
+        let updates = max(1, c.totalSteps / batch)
+        let start = MonotonicClock.now()
+
+        var obsBuffer = [Float](repeating: 0, count: batch * obsSize)
+        var actionBuffer = [Float](repeating: 0, count: batch * aSize)
+        var logProbBuffer = [Float](repeating: 0, count: batch)
+        var rewardBuffer = [Float](repeating: 0, count: batch)
+        var doneBuffer = [Bool](repeating: false, count: batch)
+        var valueBuffer = [Float](repeating: 0, count: batch)
+        var envActions = [Float](repeating: 0, count: n * aSize)
+        var sampled = [Float](repeating: 0, count: aSize)
+        var discountedReturns = [Float](repeating: 0, count: n)
+        var recentReturns: [Double] = []
+        var envSteps = 0
+        var lastEvaluation: EvaluationResult?
+        var solved = false
+        var metrics = UpdateMetrics()
+
+        env.reset(seed: seed)
+        for update in 1...updates {
+            if shouldStop() { break }
+            if c.annealLearningRate {
+                optimizer.learningRate = c.learningRate * (1 - Float(update - 1) / Float(updates))
+            }
+            for t in 0..<steps {
+                var raw = env.observations
+                if c.normalizeObservations {
+                    raw.withUnsafeBufferPointer { observationStatistics.update($0, rows: n) }
+                }
+                let norm = frozenNormalization
+                Self.normalize(&raw, rows: n, size: obsSize, with: norm)
+                let obs = Tensor(shape: [n, obsSize], scalars: raw)
+                let dist = Gaussian(means: actor.forward(obs), logStd: logStd.value.scalars)
+                let values = critic.forward(obs)
+                for e in 0..<n {
+                    let i = t * n + e
+                    sampled.withUnsafeMutableBufferPointer { dist.sample(row: e, using: &rng, into: $0.baseAddress!) }
+                    for j in 0..<aSize {
+                        actionBuffer[i * aSize + j] = sampled[j]
+                        envActions[e * aSize + j] = min(max(sampled[j], low[j]), high[j])
+                    }
+                    logProbBuffer[i] = sampled.withUnsafeBufferPointer { dist.logProbability(row: e, actions: $0.baseAddress!) }
+                    valueBuffer[i] = values.scalars[e]
+                }
+                obsBuffer.replaceSubrange((t * n * obsSize)..<((t + 1) * n * obsSize), with: raw)
+                env.step(envActions)
+                envSteps += n
+                for e in 0..<n {
+                    let i = t * n + e
+                    var r = env.rewards[e]
+                    if c.normalizeRewards {
+                        discountedReturns[e] = discountedReturns[e] * c.gamma + r
+                        returnStatistics.update([discountedReturns[e]])
+                        let std = Float(returnStatistics.variance[0]).squareRoot() + 1e-8
+                        r = min(max(r / std, -c.rewardClip), c.rewardClip)
+                        if env.terminated[e] || env.truncated[e] { discountedReturns[e] = 0 }
+                    }
+                    rewardBuffer[i] = r
+                    doneBuffer[i] = env.terminated[e] || env.truncated[e]
+                }
+                let truncatedCopies = (0..<n).filter { env.truncated[$0] }
+                if !truncatedCopies.isEmpty {
+                    var finals = [Float]()
+                    for e in truncatedCopies { finals += env.finalObservations[(e * obsSize)..<((e + 1) * obsSize)] }
+                    Self.normalize(&finals, rows: truncatedCopies.count, size: obsSize, with: norm)
+                    let v = critic.forward(Tensor(shape: [truncatedCopies.count, obsSize], scalars: finals))
+                    for (k, e) in truncatedCopies.enumerated() { rewardBuffer[t * n + e] += c.gamma * v.scalars[k] }
+                }
+                for episode in env.finishedEpisodes {
+                    recentReturns.append(episode.score)
+                    if recentReturns.count > 20 { recentReturns.removeFirst() }
+                }
+            }
+            var last = env.observations
+            Self.normalize(&last, rows: n, size: obsSize, with: frozenNormalization)
+            let lastValues = critic.forward(Tensor(shape: [n, obsSize], scalars: last)).scalars
+            let (advantages, returns) = generalizedAdvantages(
+                rewards: rewardBuffer, values: valueBuffer, dones: doneBuffer, lastValues: lastValues,
+                steps: steps, envs: n, gamma: c.gamma, lambda: c.gaeLambda)
+
+            metrics = optimize(
+                observations: obsBuffer, actions: actionBuffer, oldLogProbs: logProbBuffer, advantages: advantages,
+                returns: returns, oldValues: valueBuffer)
+
+            let recentMean = recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
+            if let target = c.solvedReturn, recentReturns.count >= 5, Self.reached(recentMean, target, fraction: c.evaluationTrigger) {
+                let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 1_000_003 &* UInt64(update))
+                lastEvaluation = evaluation
+                if evaluation.mean >= target { solved = true }
+            }
+            let elapsed = Double(MonotonicClock.now() - start) / 1e9
+            progress(TrainingProgress(
+                update: update, updates: updates, envSteps: envSteps, totalSteps: updates * batch,
+                elapsedSeconds: elapsed, recentMeanReturn: recentReturns.isEmpty ? nil : recentMean,
+                lastEvaluation: lastEvaluation, metrics: metrics))
+            if solved { break }
+        }
+        if lastEvaluation == nil || !solved {
+            lastEvaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 7_777)
+            solved = c.solvedReturn.map { lastEvaluation!.mean >= $0 } ?? false
+        }
+        let wall = Double(MonotonicClock.now() - start) / 1e9
+        return TrainingResult(envSteps: envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+    }
+
+    /// `value` has come within `fraction` of `target`; for negative targets (costs) "within" means
+    /// value ≥ target / fraction (−200 with 0.9: ≥ −222).
+    static func reached(_ value: Double, _ target: Double, fraction: Double) -> Bool {
+        target >= 0 ? value >= fraction * target : value >= target / fraction
+    }
+
+    /// The deterministic action (the mean, clipped to the actuator range) with frozen normalization.
+    public func evaluate(episodes: Int, seed: UInt64) -> EvaluationResult {
+        let evalEnv = makeEvaluationEnvironment(episodes)
+        let norm = frozenNormalization
+        let obsSize = evalEnv.observationSize
+        return Evaluation.run(environment: evalEnv, episodes: episodes, seed: seed) { obs, count, actions in
+            var x = obs
+            Self.normalize(&x, rows: count, size: obsSize, with: norm)
+            let means = actor.forward(Tensor(shape: [count, obsSize], scalars: x)).scalars
+            for i in 0..<(count * actionSize) {
+                let j = i % actionSize
+                actions[i] = min(max(means[i], low[j]), high[j])
+            }
+        }
+    }
+
+    /// Several epochs of minibatch updates over one rollout.
+    private func optimize(
+        observations: [Float], actions: [Float], oldLogProbs: [Float], advantages: [Float], returns: [Float], oldValues: [Float]
+    ) -> UpdateMetrics {
+        let c = config
+        let batch = c.batchSize, mb = c.minibatchSize, obsSize = env.observationSize, aSize = actionSize
+        var indices = Array(0..<batch)
+        var metrics = UpdateMetrics()
+        var mbObs = [Float](repeating: 0, count: mb * obsSize)
+        var mbActions = [Float](repeating: 0, count: mb * aSize)
+        var mbAdvantages = [Float](repeating: 0, count: mb)
+        var mbReturns = [Float](repeating: 0, count: mb)
+        var dLogProb = [Float](repeating: 0, count: mb)
+        var count = 0
+        epochs: for _ in 0..<c.epochs {
+            indices.shuffle(using: &rng)
+            var epochKL: Float = 0
+            var epochMinibatches = 0
+            for start in stride(from: 0, to: batch, by: mb) {
+                for k in 0..<mb {
+                    let i = indices[start + k]
+                    for j in 0..<obsSize { mbObs[k * obsSize + j] = observations[i * obsSize + j] }
+                    for j in 0..<aSize { mbActions[k * aSize + j] = actions[i * aSize + j] }
+                    mbAdvantages[k] = advantages[i]
+                    mbReturns[k] = returns[i]
+                }
+                if c.normalizeAdvantages {
+                    let mean = mbAdvantages.reduce(0, +) / Float(mb)
+                    var variance: Float = 0
+                    for a in mbAdvantages { variance += (a - mean) * (a - mean) }
+                    let std = (variance / Float(max(mb - 1, 1))).squareRoot()
+                    for k in 0..<mb { mbAdvantages[k] = (mbAdvantages[k] - mean) / (std + 1e-8) }
+                }
+                optimizer.zeroGradients()
+                let obs = Tensor(shape: [mb, obsSize], scalars: mbObs)
+
+                var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
+                var valueLoss: Float = 0
+                DispatchQueue.concurrentPerform(iterations: parallelBranches) { branch in
+                    if branch == 0 || parallelBranches == 1 {
+                        // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · H
+                        let dist = Gaussian(means: actor.forward(obs), logStd: logStd.value.scalars)
+                        mbActions.withUnsafeBufferPointer { a in
+                            for k in 0..<mb {
+                                let i = indices[start + k]
+                                let logRatio = dist.logProbability(row: k, actions: a.baseAddress! + k * aSize) - oldLogProbs[i]
+                                let ratio = expf(logRatio)
+                                let adv = mbAdvantages[k]
+                                let unclipped = ratio * adv
+                                let clippedObjective = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient) * adv
+                                policyLoss -= min(unclipped, clippedObjective)
+                                dLogProb[k] = unclipped <= clippedObjective ? -adv * ratio / Float(mb) : 0
+                                approxKL += (ratio - 1) - logRatio
+                                if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
+                            }
+                        }
+                        entropy = dist.entropy
+                        // The entropy term is −c_H·H per minibatch: each of the mb rows carries −c_H/mb.
+                        let grad = dist.gradient(actions: mbActions, dLogProb: dLogProb, dEntropy: -c.entropyCoefficient / Float(mb))
+                        _ = actor.backward(grad.means)
+                        for j in 0..<aSize { logStd.grad.scalars[j] += grad.logStd[j] }
+                    }
+                    if branch == 1 || parallelBranches == 1 {
+                        let values = critic.forward(obs)
+                        var dValue = Tensor(zeros: [mb, 1])
+                        for k in 0..<mb {
+                            let i = indices[start + k]
+                            let v = values.scalars[k], target = mbReturns[k]
+                            let unclippedError = v - target
+                            if c.clipValueLoss {
+                                let vClipped = oldValues[i] + min(max(v - oldValues[i], -c.clipCoefficient), c.clipCoefficient)
+                                let clippedError = vClipped - target
+                                if unclippedError * unclippedError >= clippedError * clippedError {
+                                    valueLoss += unclippedError * unclippedError
+                                    dValue.scalars[k] = c.valueCoefficient * unclippedError / Float(mb)
+                                } else {
+                                    valueLoss += clippedError * clippedError
+                                    let inside = abs(v - oldValues[i]) < c.clipCoefficient
+                                    dValue.scalars[k] = inside ? c.valueCoefficient * clippedError / Float(mb) : 0
+                                }
+                            } else {
+                                valueLoss += unclippedError * unclippedError
+                                dValue.scalars[k] = c.valueCoefficient * unclippedError / Float(mb)
+                            }
+                        }
+                        _ = critic.backward(dValue)
+                    }
+                }
+                clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
+                optimizer.update()
+
+                metrics.policyLoss += policyLoss / Float(mb)
+                metrics.valueLoss += 0.5 * valueLoss / Float(mb)
+                metrics.entropy += entropy
+                metrics.approxKL += approxKL / Float(mb)
+                metrics.clipFraction += clipped / Float(mb)
+                epochKL += approxKL / Float(mb)
+                epochMinibatches += 1
+                count += 1
+            }
+            if let target = c.targetKL, epochKL / Float(max(epochMinibatches, 1)) > target { break epochs }
+        }
+        metrics = metrics.averaged(over: count)
+        metrics.gradientSteps = count
+        return metrics
+    }
+}
