@@ -1,34 +1,34 @@
 /*
  * cartpole-rig: a cart on a belt driven by a DC motor through an H-bridge, with quadrature encoders on the
- * cart's motor shaft and on the pole's hinge (simulators/cartpole-rig.yaml describes the same channels).
+ * motor shaft and on the pole's pivot. Channels, ranges and period are those of simulators/cartpole-rig.yaml,
+ * which the policy was trained on: keep the two in step (the host refuses a channel mismatch).
  *
  * The firmware reports raw encoder counts and takes a signed PWM duty: converting counts to metres and
- * radians is the policy's business (the robot description carries the scales), so the firmware never
- * needs recalibrating when a pulley or an encoder changes.
+ * radians is the robot description's business (its `raw.scale`), so the firmware never needs changing
+ * when a pulley or an encoder does. Counts are relative to power-up: reset the board with the cart at the
+ * centre of the rail and the pole held upright.
  */
 #include "robot.h"
 
 #include "hal.h"
 
-#include <math.h>
-
 static const robot_sensor cartpole_rig_sensors[] = {
-    /* Cart position: motor-shaft encoder, counts since power-up (+ = cart to the right). */
-    {"cart_encoder", "counts", -INFINITY, INFINITY, ROBOT_FROM_ENCODER, 0, 1.0f},
-    /* Pole angle: hinge encoder, counts since power-up (0 = the pole's position at power-up). */
-    {"pole_encoder", "counts", -INFINITY, INFINITY, ROBOT_FROM_ENCODER, 1, 1.0f},
+    /* Cart position: motor-shaft encoder, 2048 counts per revolution; ±25000 counts is ±0.49 m of belt. */
+    {"cart_encoder", "counts", -25000.0f, 25000.0f, ROBOT_FROM_ENCODER, 0, 1.0f},
+    /* Pole angle: pivot encoder, 2048 counts per revolution; ±1024 counts is ±π from upright. */
+    {"pole_encoder", "counts", -1024.0f, 1024.0f, ROBOT_FROM_ENCODER, 1, 1.0f},
 };
 
 static const robot_actuator cartpole_rig_actuators[] = {
-    /* Signed PWM duty of the motor: +1 full forward (cart to the right), -1 full reverse, 0 coast. */
-    {"motor_duty", "duty", -1.0f, 1.0f, 0.0f, ROBOT_TO_MOTOR, 0, (float)HAL_DUTY_MAX},
+    /* Signed PWM duty of the H-bridge: +1 full forward, -1 full reverse, 0 off (the safe value). */
+    {"motor_duty", "1", -1.0f, 1.0f, 0.0f, ROBOT_TO_MOTOR, 0, (float)HAL_DUTY_MAX},
 };
 
 const robot robot_cartpole_rig = {
     "cartpole-rig",
     1, 0, 0,
-    20000u, /* 50 Hz, the control period of the simulated rig */
-    0u,     /* default watchdog: 2 × 20 ms + 10 ms = 50 ms */
+    10000u, /* 100 Hz: control_period 0.01 s */
+    0u,     /* default watchdog: 2 × 10 ms + 10 ms = 30 ms */
     (uint8_t)(sizeof cartpole_rig_sensors / sizeof cartpole_rig_sensors[0]),
     cartpole_rig_sensors,
     (uint8_t)(sizeof cartpole_rig_actuators / sizeof cartpole_rig_actuators[0]),

@@ -10,6 +10,11 @@
 
 static rfx_message msg; /* ~2.5 KB: static, shared by the tests (one at a time) */
 
+/* cartpole-rig's timing (simulators/cartpole-rig.yaml: control_period 0.01). */
+#define PERIOD_US 10000u
+#define WATCHDOG_MS 30u /* default: 2 × 10 ms + 10 ms */
+#define WATCHDOG_US (WATCHDOG_MS * 1000u)
+
 #define STATUS_CONFIGURED RFX_STATUS_CONFIGURED
 #define STATUS_ARMED_CONFIGURED (RFX_STATUS_ARMED | RFX_STATUS_CONFIGURED)
 #define STATUS_FAULT_CONFIGURED (RFX_STATUS_FAULT | RFX_STATUS_CONFIGURED)
@@ -42,7 +47,7 @@ static void test_silent_before_hello(void) {
     device_start();
     advance_us(500000);
     CHECK_EQ(fake.tx_len, 0);
-    CHECK(dut.stats.periods >= 24);
+    CHECK(dut.stats.periods >= 500000 / PERIOD_US - 1);
 }
 
 static void test_hello_answered_with_identify_of_cartpole_rig(void) {
@@ -56,17 +61,18 @@ static void test_hello_answered_with_identify_of_cartpole_rig(void) {
     CHECK_EQ(id->fw_major, 1);
     CHECK_EQ(id->fw_minor, 0);
     CHECK_EQ(id->fw_patch, 0);
-    CHECK_EQ(id->period_us, 20000);
-    CHECK_EQ(id->watchdog_ms, 50); /* 2 × 20 ms + 10 ms */
+    CHECK_EQ(id->period_us, PERIOD_US);
+    CHECK_EQ(id->watchdog_ms, WATCHDOG_MS);
     CHECK(string_is(&id->device_name, "cartpole-rig"));
     CHECK_EQ(id->sensor_count, 2);
     CHECK(string_is(&id->sensors[0].name, "cart_encoder"));
     CHECK(string_is(&id->sensors[0].unit, "counts"));
     CHECK(string_is(&id->sensors[1].name, "pole_encoder"));
-    CHECK(isinf(id->sensors[1].min) && id->sensors[1].min < 0 && isinf(id->sensors[1].max));
+    CHECK(id->sensors[0].min == -25000.0f && id->sensors[0].max == 25000.0f);
+    CHECK(id->sensors[1].min == -1024.0f && id->sensors[1].max == 1024.0f);
     CHECK_EQ(id->actuator_count, 1);
     CHECK(string_is(&id->actuators[0].name, "motor_duty"));
-    CHECK(string_is(&id->actuators[0].unit, "duty"));
+    CHECK(string_is(&id->actuators[0].unit, "1"));
     CHECK(id->actuators[0].min == -1.0f && id->actuators[0].max == 1.0f && id->actuators[0].safe_value == 0.0f);
     CHECK_EQ(app_status_byte(&dut), STATUS_CONFIGURED);
 }
@@ -75,13 +81,13 @@ static void test_hello_watchdog_request(void) {
     device_start();
     host_hello(5); /* below one period: the device uses one period */
     CHECK(device_next_of(RFX_MSG_IDENTIFY, &msg));
-    CHECK_EQ(msg.body.identify.watchdog_ms, 20);
+    CHECK_EQ(msg.body.identify.watchdog_ms, PERIOD_US / 1000u);
     host_hello(200);
     CHECK(device_next_of(RFX_MSG_IDENTIFY, &msg));
     CHECK_EQ(msg.body.identify.watchdog_ms, 200);
     host_hello(0);
     CHECK(device_next_of(RFX_MSG_IDENTIFY, &msg));
-    CHECK_EQ(msg.body.identify.watchdog_ms, 50);
+    CHECK_EQ(msg.body.identify.watchdog_ms, WATCHDOG_MS);
 }
 
 static void test_sensors_every_period_with_encoder_counts(void) {
@@ -99,26 +105,26 @@ static void test_sensors_every_period_with_encoder_counts(void) {
         CHECK(msg.body.sensors.values[0] == 1234.0f && msg.body.sensors.values[1] == -56.0f);
         CHECK_EQ(msg.body.sensors.status, STATUS_CONFIGURED);
         if (n > 0) {
-            CHECK_EQ(msg.body.sensors.timestamp_us - last, 20000); /* fixed rate, no drift */
+            CHECK_EQ(msg.body.sensors.timestamp_us - last, PERIOD_US); /* fixed rate, no drift */
         }
         last = msg.body.sensors.timestamp_us;
         n++;
     }
-    CHECK_EQ(n, 50);
+    CHECK_EQ(n, 1000000 / PERIOD_US);
     CHECK_EQ(dut.stats.overruns, 0);
 }
 
 static void test_late_period_is_skipped_not_replayed(void) {
     device_start();
     host_hello(0);
-    advance_us(30000);
+    advance_us(PERIOD_US * 3 / 2);
     device_drain();
-    fake.now_us += 105000; /* the loop stalled for five periods */
+    fake.now_us += 5 * PERIOD_US + PERIOD_US / 4; /* the loop stalled for five periods */
     poll_once();
     CHECK(device_next_of(RFX_MSG_SENSORS, &msg));
     CHECK(!device_next(&msg)); /* one SENSORS, not a burst of five */
     CHECK_EQ(dut.stats.overruns, 1);
-    advance_us(20000);
+    advance_us(PERIOD_US);
     CHECK(device_next_of(RFX_MSG_SENSORS, &msg));
     CHECK(!device_next(&msg));
 }
@@ -158,7 +164,7 @@ static void test_arm_then_actuate_moves_motor_with_clamping(void) {
     host_actuate1(-7.0f);
     CHECK_EQ(fake.motor[0], -HAL_DUTY_MAX);
     CHECK_EQ(dut.stats.faults, 0);
-    advance_us(20000);
+    advance_us(PERIOD_US);
     CHECK(device_next_of(RFX_MSG_SENSORS, &msg));
     CHECK_EQ(msg.body.sensors.status, STATUS_ARMED_CONFIGURED);
 }
@@ -224,17 +230,17 @@ static void test_watchdog_fires_after_its_time_and_not_before(void) {
     start_armed();
     host_actuate1(0.8f);
     commanded = fake.now_us;
-    advance_us(50000); /* exactly the watchdog time: not yet */
+    advance_us(WATCHDOG_US); /* exactly the watchdog time: not yet */
     CHECK_EQ(fake.motor[0], 8000);
     CHECK(!device_next_of(RFX_MSG_FAULT, &msg));
     advance_us(POLL_STEP_US); /* just past it: the next pass of the loop fires */
     CHECK_EQ(fake.motor[0], 0);
     CHECK(device_next_of(RFX_MSG_FAULT, &msg));
     CHECK_EQ(msg.body.fault.code, RFX_FAULT_WATCHDOG);
-    CHECK_EQ(msg.body.fault.detail, 50);
-    CHECK_EQ(msg.body.fault.timestamp_us, commanded + 50000 + POLL_STEP_US);
+    CHECK_EQ(msg.body.fault.detail, WATCHDOG_MS);
+    CHECK_EQ(msg.body.fault.timestamp_us, commanded + WATCHDOG_US + POLL_STEP_US);
     CHECK_EQ(app_status_byte(&dut), STATUS_FAULT_CONFIGURED);
-    advance_us(20000);
+    advance_us(PERIOD_US);
     CHECK(device_next_of(RFX_MSG_SENSORS, &msg));
     CHECK_EQ(msg.body.sensors.status, STATUS_FAULT_CONFIGURED);
     /* Motion resumes only after an explicit ARM: commands after the fault are ignored. */
@@ -265,7 +271,7 @@ static void test_watchdog_time_from_hello(void) {
 
 static void test_arm_alone_starts_the_watchdog(void) {
     start_armed();
-    advance_us(50000 + POLL_STEP_US);
+    advance_us(WATCHDOG_US + POLL_STEP_US);
     CHECK(device_next_of(RFX_MSG_FAULT, &msg));
     CHECK_EQ(msg.body.fault.code, RFX_FAULT_WATCHDOG);
 }
@@ -275,11 +281,11 @@ static void test_heartbeats_and_actuates_keep_it_armed(void) {
     start_armed();
     host_actuate1(0.4f);
     for (i = 0; i < 50; i++) {
-        advance_us(40000);
+        advance_us(WATCHDOG_US - 5000); /* just inside the watchdog time, every time */
         host_heartbeat();
     }
     for (i = 0; i < 100; i++) {
-        advance_us(20000);
+        advance_us(PERIOD_US);
         host_actuate1(0.1f * (float)(i % 10));
     }
     CHECK_EQ(dut.stats.faults, 0);
@@ -475,7 +481,7 @@ static void test_bad_frames_are_counted_and_ignored(void) {
     CHECK(!device_next_of(RFX_MSG_ACK, &msg)); /* none was answered */
     CHECK_EQ(app_status_byte(&dut), STATUS_ARMED_CONFIGURED);
     /* The watchdog still counts from the last valid ACTUATE. */
-    advance_us(50000 + POLL_STEP_US);
+    advance_us(WATCHDOG_US + POLL_STEP_US);
     CHECK(device_next_of(RFX_MSG_FAULT, &msg));
     CHECK_EQ(msg.body.fault.code, RFX_FAULT_WATCHDOG);
     /* And the link still works. */

@@ -7,7 +7,7 @@
  * Steps (each must pass, or it exits 1 saying which and why):
  *   1. handshake: HELLO → IDENTIFY naming cartpole-rig with 2 sensors and 1 actuator;
  *   2. round trips: 200 DISARM → ACK, latency p50/p99 reported;
- *   3. arm and drive: ARM → ACK OK, then ACTUATE 0.5 every 20 ms for 1 s; SENSORS arrive every period, ARMED;
+ *   3. arm and drive: ARM → ACK OK, then ACTUATE 0.5 every period for 1 s; SENSORS arrive every period, ARMED;
  *   4. failsafe: commands stop; a FAULT(WATCHDOG) must arrive within watchdog + one period (+ link slack),
  *      and the next SENSORS has ARMED clear and FAULT set;
  *   5. bad frames: garbage and a truncated frame, then ARM must still be answered.
@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
     double t0;
     uint16_t watchdog_ms;
     uint32_t period_us;
-    double last_command;
+    double last_command = 0;
     double fault_after;
     uint16_t fault_detail;
     unsigned long long fault_at_us;
@@ -235,18 +235,27 @@ int main(int argc, char **argv) {
     }
     sensors_before = sensors_seen;
     t0 = now_ms();
-    for (i = 0; i < 50; i++) {
-        send_actuate(0.5f);
-        last_command = now_ms();
-        while (now_ms() < t0 + 20.0 * (i + 1)) {
-            if (wait_for(RFX_MSG_FAULT, t0 + 20.0 * (i + 1))) {
-                fail("drive", "FAULT while commands were flowing every period");
+    {
+        double period_ms = period_us / 1000.0;
+        int periods = (int)(1000.0 / period_ms);
+        for (i = 0; i < periods; i++) {
+            send_actuate(0.5f);
+            last_command = now_ms();
+            while (now_ms() < t0 + period_ms * (i + 1)) {
+                if (wait_for(RFX_MSG_FAULT, t0 + period_ms * (i + 1))) {
+                    fail("drive", "FAULT while commands were flowing every period");
+                }
             }
         }
+        /* A few SENSORS may be lost to scheduling on a busy machine, not many. */
+        if ((int)(sensors_seen - sensors_before) < periods * 8 / 10) {
+            fprintf(stderr, "link-check: %u SENSORS in 1 s, period %u µs\n", sensors_seen - sensors_before, period_us);
+            fail("drive", "SENSORS did not arrive every period");
+        }
     }
-    if (sensors_seen - sensors_before < 40 || !(last_status & RFX_STATUS_ARMED)) {
+    if (!(last_status & RFX_STATUS_ARMED)) {
         fprintf(stderr, "link-check: %u SENSORS in 1 s, last status 0x%02x\n", sensors_seen - sensors_before, last_status);
-        fail("drive", "SENSORS did not arrive every period with ARMED set");
+        fail("drive", "SENSORS do not show ARMED while driving");
     }
     /* 4. Failsafe: stop sending. */
     if (!wait_for(RFX_MSG_FAULT, last_command + watchdog_ms + period_us / 1000.0 + 100)) {
