@@ -19,7 +19,7 @@
 #include "robot.h"
 
 /** Largest payload this firmware sends (its IDENTIFY is the longest); more is refused at app_init. */
-#define APP_MAX_PAYLOAD 160u
+#define APP_MAX_PAYLOAD 128u
 /** Longest frame this firmware sends: header, payload, CRC, one COBS code byte, the 0x00 delimiter. */
 #define APP_MAX_WIRE (APP_MAX_PAYLOAD + RFX_MIN_RAW_FRAME + 2u)
 /** At most this many received bytes are handled per app_poll, so a flood cannot starve the watchdog. */

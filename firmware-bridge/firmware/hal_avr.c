@@ -27,8 +27,9 @@ void board_early_init(void) {
 
 /* ---- Serial ------------------------------------------------------------------------------------- */
 
+/* TX holds the longest frame (IDENTIFY, ~113 bytes for cartpole-rig) behind a SENSORS frame (~26). */
 #define RX_SIZE 64u
-#define TX_SIZE 192u
+#define TX_SIZE 160u
 
 static volatile uint8_t rx_buf[RX_SIZE];
 static volatile uint8_t rx_head, rx_tail; /* ISR writes head, main loop advances tail */

@@ -42,6 +42,11 @@
 #define DIR_PIN 0
 #define ESTOP_PORT 'D'
 #define ESTOP_PIN 7
+/* ATmega328P SRAM: 0x100…0x8FF. */
+#define RAM_START 0x100u
+#define RAM_END 0x8FFu
+#define STACK_PAINT 0xA5u
+#define NOINIT_ALLOWANCE 16u
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t estop_toggles;
@@ -174,6 +179,17 @@ static void set_estop(int pressed) {
 
 /* ---- Main ---- */
 
+static uint32_t ram_used;
+
+/* Bytes of stack ever used: from the top of RAM down to the lowest byte that lost its paint. */
+static unsigned stack_high_water(void) {
+    uint32_t a = ram_used;
+    while (a <= RAM_END && avr->data[a] == STACK_PAINT) {
+        a++;
+    }
+    return (unsigned)(RAM_END + 1u - a);
+}
+
 static uint64_t wall_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -255,6 +271,10 @@ int main(int argc, char **argv) {
     avr_load_firmware(avr, &fw);
     avr->frequency = FREQUENCY;
     avr->vcc = avr->avcc = avr->aref = 5000; /* mV: a 5 V board */
+    /* Paint the RAM above .data/.bss (the C runtime does not touch it) to measure the stack's high-water mark.
+     * .noinit follows .bss and is not in bsssize: NOINIT_ALLOWANCE bytes are left out for it.
+     * Painted after the first instruction, as the reset that starts the run clears the RAM. */
+    ram_used = RAM_START + fw.datasize + fw.bsssize + NOINIT_ALLOWANCE;
 
     if (open_link(link) != 0) {
         return 1;
@@ -280,6 +300,10 @@ int main(int argc, char **argv) {
             link, free_run ? " (free-running)" : "");
 
     start = wall_ns();
+    state = avr_run(avr);
+    if (ram_used <= RAM_END) {
+        memset(avr->data + ram_used, STACK_PAINT, RAM_END + 1u - ram_used);
+    }
     while (!stop_requested && state != cpu_Done && state != cpu_Crashed) {
         int k;
         for (k = 0; k < 2000 && state != cpu_Done && state != cpu_Crashed; k++) {
@@ -309,7 +333,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "firmware-sim: the emulated MCU crashed at pc 0x%04x\n", avr->pc);
         return 1;
     }
-    fprintf(stderr, "firmware-sim: stopped after %.3f s emulated, %llu output bytes dropped\n",
-            (double)avr_cycles_to_usec(avr, avr->cycle) / 1e6, bytes_dropped);
+    fprintf(stderr, "firmware-sim: stopped after %.3f s emulated, %llu output bytes dropped, stack high-water %u of %u bytes\n",
+            (double)avr_cycles_to_usec(avr, avr->cycle) / 1e6, bytes_dropped, stack_high_water(),
+            (unsigned)(RAM_END + 1u - ram_used));
     return 0;
 }

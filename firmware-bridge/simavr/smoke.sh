@@ -19,6 +19,7 @@ cleanup() {
         while kill -0 "$pid" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
         kill -KILL "$pid" 2>/dev/null || true
     fi
+    grep -h "stack high-water" "$dir/sim.err" 2>/dev/null || true
     rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
