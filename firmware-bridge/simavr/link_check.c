@@ -2,12 +2,13 @@
  * A small host for the wire protocol, for checking a device end to end: the firmware under simavr, or a
  * real board on a serial port.
  *
- *   link-check PATH [--baud 115200]
+ *   link-check PATH [--baud 115200] [--duty 0.5]
  *
  * Steps (each must pass, or it exits 1 saying which and why):
  *   1. handshake: HELLO → IDENTIFY naming cartpole-rig with 2 sensors and 1 actuator;
  *   2. round trips: 200 DISARM → ACK, latency p50/p99 reported;
- *   3. arm and drive: ARM → ACK OK, then ACTUATE 0.5 every period for 1 s; SENSORS arrive every period, ARMED;
+ *   3. arm and drive: ARM → ACK OK, then ACTUATE (duty, default 0.5) every period for 1 s; SENSORS arrive
+ *      every period with ARMED set. On a real rig the motor turns for that second: use --duty 0 to keep it still;
  *   4. failsafe: commands stop; a FAULT(WATCHDOG) must arrive within watchdog + one period (+ link slack),
  *      and the next SENSORS has ARMED clear and FAULT set;
  *   5. bad frames: garbage and a truncated frame, then ARM must still be answered.
@@ -149,6 +150,8 @@ static speed_t baud_constant(long baud) {
 int main(int argc, char **argv) {
     struct termios t;
     long baud = 115200;
+    float duty = 0.5f;
+    const char *path = NULL;
     double rtt[200];
     int i;
     unsigned sensors_before;
@@ -159,19 +162,34 @@ int main(int argc, char **argv) {
     double fault_after;
     uint16_t fault_detail;
     unsigned long long fault_at_us;
-    if (argc == 4 && strcmp(argv[2], "--baud") == 0) {
-        baud = strtol(argv[3], NULL, 10);
-    } else if (argc != 2) {
-        fprintf(stderr, "usage: link-check PATH [--baud 115200]\n");
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--baud") == 0 && i + 1 < argc) {
+            baud = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--duty") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            duty = strtof(argv[++i], &end);
+            if (!end || *end != 0 || !(duty >= -1.0f && duty <= 1.0f)) {
+                fprintf(stderr, "link-check: --duty \"%s\" is not a number in -1…1\n", argv[i]);
+                return 2;
+            }
+        } else if (argv[i][0] != '-' && !path) {
+            path = argv[i];
+        } else {
+            path = NULL;
+            break;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "usage: link-check PATH [--baud 115200] [--duty 0.5]\n");
         return 2;
     }
     if (!baud_constant(baud)) {
         fprintf(stderr, "link-check: unsupported baud rate %ld\n", baud);
         return 2;
     }
-    fd = open(argv[1], O_RDWR | O_NOCTTY | O_NONBLOCK);
+    fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        fprintf(stderr, "link-check: cannot open %s: %s\n", argv[1], strerror(errno));
+        fprintf(stderr, "link-check: cannot open %s: %s\n", path, strerror(errno));
         return 1;
     }
     if (tcgetattr(fd, &t) == 0) {
@@ -239,7 +257,7 @@ int main(int argc, char **argv) {
         double period_ms = period_us / 1000.0;
         int periods = (int)(1000.0 / period_ms);
         for (i = 0; i < periods; i++) {
-            send_actuate(0.5f);
+            send_actuate(duty);
             last_command = now_ms();
             while (now_ms() < t0 + period_ms * (i + 1)) {
                 if (wait_for(RFX_MSG_FAULT, t0 + period_ms * (i + 1))) {
