@@ -58,8 +58,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("max-change-per-tick"), help: "Rate limit: largest change of any actuator between ticks, in its unit (default: off).")
     var maxChangePerTick: Float?
 
-    @Option(name: .customLong("link-timeout-periods"), help: "Periods without a SENSORS frame after which the link counts as lost.")
-    var linkTimeoutPeriods: Int = 10
+    @Option(name: .customLong("link-timeout-periods"), help: "Periods without a SENSORS frame after which the link counts as lost (default: 10 periods or 100 ms, whichever is longer).")
+    var linkTimeoutPeriods: Int?
 
     @Option(help: "Record every tick to this telemetry file (read it with reflex replay).")
     var telemetry: String?
@@ -79,7 +79,9 @@ struct RunCommand: ParsableCommand {
         if let maxChangePerTick, !(maxChangePerTick > 0 && maxChangePerTick.isFinite) {
             throw ValidationError("--max-change-per-tick must be a positive number, got \(maxChangePerTick)")
         }
-        guard linkTimeoutPeriods >= 1 else { throw ValidationError("--link-timeout-periods must be at least 1, got \(linkTimeoutPeriods)") }
+        if let linkTimeoutPeriods, linkTimeoutPeriods < 1 {
+            throw ValidationError("--link-timeout-periods must be at least 1, got \(linkTimeoutPeriods)")
+        }
         if let cpu, cpu < 0 { throw ValidationError("--cpu must be 0 or more, got \(cpu)") }
     }
 
@@ -118,7 +120,8 @@ struct RunCommand: ParsableCommand {
             realtimeOutcome = outcome
         }
 
-        var options = ControlLoop.Options(linkTimeoutPeriods: linkTimeoutPeriods, maxChangePerTick: maxChangePerTick)
+        let timeoutPeriods = linkTimeoutPeriods ?? max(10, Int((100_000_000 + periodNanos - 1) / periodNanos))
+        var options = ControlLoop.Options(linkTimeoutPeriods: timeoutPeriods, maxChangePerTick: maxChangePerTick)
         if let overrunStop { options.overrunPolicy = .stopAfter(consecutive: overrunStop) }
         // Sleeps end early on SIGINT/SIGTERM, so the safe values go out at once rather than at the next deadline.
         let clock = StoppableClock { StopSignal.requested }
