@@ -1,12 +1,14 @@
 /*
  * Runs the firmware image on an emulated ATmega328P (libsimavr) with UART0 on a pseudo-terminal.
  *
- *   firmware-sim FIRMWARE.elf --link PATH [--free-run] [--quiet]
+ *   firmware-sim FIRMWARE.elf --link PATH [--encoder-rates CART,POLE] [--free-run] [--quiet]
  *
  * The host opens PATH (a symlink to the pty) and talks the wire protocol to the real firmware. Emulated
  * time is held to wall-clock time (the emulator runs 3–4x faster free-running), so the firmware's 20 ms
  * period and watchdog mean what they say; --free-run lets it run ahead. The e-stop pin is held released;
- * SIGUSR1 toggles it. Every change of the motor output is printed to stdout as
+ * SIGUSR1 toggles it. --encoder-rates turns the two quadrature encoders at constant rates (counts per
+ * second of emulated time, signed; A leads B when counting up), one edge at a time on the real pins, so
+ * the firmware's pin-change decoding is exercised. Every change of the motor output is printed to stdout as
  *   motor t_us=<emulated µs> duty=<signed fraction>
  * so tests can measure the failsafe on the pins. SIGINT/SIGTERM end it (the link is removed).
  *
@@ -40,7 +42,6 @@
 #define PWM_PERIOD_COUNTS 800u
 #define DIR_PORT 'B'
 #define DIR_PIN 0
-#define ESTOP_PORT 'D'
 #define ESTOP_PIN 7
 /* ATmega328P SRAM: 0x100…0x8FF. */
 #define RAM_START 0x100u
@@ -162,19 +163,56 @@ static void on_direction(struct avr_irq_t *irq, uint32_t value, void *param) {
     report_motor();
 }
 
-/* ---- E-stop ---- */
+/* ---- Port D inputs: e-stop and encoders ---- */
 
-static avr_irq_t *estop_pin;
+/* The inputs have the firmware's pull-ups: simavr's "external state" is what an input pin reads when
+ * nothing else drives it, and it is set for the whole port at once, so all driven bits are kept here. */
+static uint8_t port_d_mask, port_d_value;
 
-/* The pin has the firmware's pull-up: the external state is what an input reads when nothing drives it. */
-static void set_estop(int pressed) {
+static void drive_port_d(int pin, int high) {
     avr_ioport_external_t e;
+    port_d_mask |= (uint8_t)(1u << pin);
+    if (high) {
+        port_d_value |= (uint8_t)(1u << pin);
+    } else {
+        port_d_value &= (uint8_t)~(1u << pin);
+    }
     memset(&e, 0, sizeof e);
-    e.name = ESTOP_PORT;
-    e.mask = 1u << ESTOP_PIN;
-    e.value = pressed ? 1u << ESTOP_PIN : 0u;
-    avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(ESTOP_PORT), &e);
-    avr_raise_irq(estop_pin, pressed ? 1 : 0);
+    e.name = 'D';
+    e.mask = port_d_mask;
+    e.value = port_d_value;
+    avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL('D'), &e);
+    avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), pin), high ? 1 : 0);
+}
+
+static void set_estop(int pressed) {
+    drive_port_d(ESTOP_PIN, pressed);
+}
+
+/* board_uno.h: cart encoder A/B on PD2/PD4, pole encoder A/B on PD3/PD5. */
+typedef struct {
+    int pin_a, pin_b;
+    double rate; /* counts per second, signed */
+    long long count;
+} sim_encoder;
+
+static sim_encoder encoders[2] = {{2, 4, 0.0, 0}, {3, 5, 0.0, 0}};
+
+/* Quadrature phase of a count: 00, 10, 11, 01 (A, B), so A leads B when counting up. */
+static void drive_encoder(const sim_encoder *e) {
+    static const int a_of_phase[4] = {0, 1, 1, 0};
+    static const int b_of_phase[4] = {0, 0, 1, 1};
+    int phase = (int)(e->count & 3);
+    drive_port_d(e->pin_a, a_of_phase[phase]);
+    drive_port_d(e->pin_b, b_of_phase[phase]);
+}
+
+static avr_cycle_count_t encoder_step(struct avr_t *a, avr_cycle_count_t when, void *param) {
+    sim_encoder *e = param;
+    (void)a;
+    e->count += e->rate > 0 ? 1 : -1;
+    drive_encoder(e);
+    return when + (avr_cycle_count_t)((double)FREQUENCY / (e->rate > 0 ? e->rate : -e->rate));
 }
 
 /* ---- Main ---- */
@@ -236,6 +274,19 @@ int main(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--link") == 0 && i + 1 < argc) {
             link = argv[++i];
+        } else if (strcmp(argv[i], "--encoder-rates") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            encoders[0].rate = strtod(argv[++i], &end);
+            if (!end || *end != ',') {
+                fprintf(stderr, "firmware-sim: --encoder-rates \"%s\" is not CART,POLE (counts/s)\n", argv[i]);
+                return 2;
+            }
+            encoders[1].rate = strtod(end + 1, &end);
+            if (*end != 0 || encoders[0].rate > 1e6 || encoders[0].rate < -1e6 || encoders[1].rate > 1e6 ||
+                encoders[1].rate < -1e6) {
+                fprintf(stderr, "firmware-sim: --encoder-rates \"%s\": two numbers within ±1e6 counts/s\n", argv[i]);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--free-run") == 0) {
             free_run = 1;
         } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -249,7 +300,7 @@ int main(int argc, char **argv) {
         }
     }
     if (!elf || !link) {
-        fprintf(stderr, "usage: firmware-sim FIRMWARE.elf --link PATH [--free-run] [--quiet]\n");
+        fprintf(stderr, "usage: firmware-sim FIRMWARE.elf --link PATH [--encoder-rates CART,POLE] [--free-run] [--quiet]\n");
         return 2;
     }
     if (access(elf, R_OK) != 0) {
@@ -289,8 +340,14 @@ int main(int argc, char **argv) {
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XOFF), on_uart_xoff, NULL);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TIMER_GETIRQ('1'), TIMER_IRQ_OUT_PWM0), on_pwm, NULL);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(DIR_PORT), DIR_PIN), on_direction, NULL);
-    estop_pin = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(ESTOP_PORT), ESTOP_PIN);
     set_estop(0); /* the normally-closed switch holds the pin low: released */
+    for (i = 0; i < 2; i++) {
+        drive_encoder(&encoders[i]);
+        if (encoders[i].rate != 0.0) {
+            /* Start after the firmware's setup (~1 ms) so its first pin sample sees a settled state. */
+            avr_cycle_timer_register(avr, FREQUENCY / 100u, encoder_step, &encoders[i]);
+        }
+    }
 
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);

@@ -33,6 +33,21 @@ static rfx_message msg;
 static uint16_t seq;
 static unsigned sensors_seen;
 static uint8_t last_status;
+/* SENSORS while driving: the first and the last, to report how the encoder counts moved. */
+static int recording;
+static rfx_sensors first_sensors, last_sensors;
+static unsigned recorded;
+
+static void note_sensors(const rfx_sensors *s) {
+    sensors_seen++;
+    last_status = s->status;
+    if (recording) {
+        if (recorded++ == 0) {
+            first_sensors = *s;
+        }
+        last_sensors = *s;
+    }
+}
 
 static double now_ms(void) {
     struct timespec ts;
@@ -106,8 +121,7 @@ static int wait_for(uint8_t type, double deadline_ms) {
                 continue;
             }
             if (msg.type == RFX_MSG_SENSORS) {
-                sensors_seen++;
-                last_status = msg.body.sensors.status;
+                note_sensors(&msg.body.sensors);
             }
             if (type == 0 || msg.type == type) {
                 /* Unread bytes of this chunk are dropped: callers wait for one reply at a time. */
@@ -118,8 +132,7 @@ static int wait_for(uint8_t type, double deadline_ms) {
                         if (rfx_decoder_push(&decoder, buf[j], &g, NULL) == RFX_PUSH_FRAME) {
                             static rfx_message extra;
                             if (rfx_message_decode(&g, &extra) == RFX_OK && extra.type == RFX_MSG_SENSORS) {
-                                sensors_seen++;
-                                last_status = extra.body.sensors.status;
+                                note_sensors(&extra.body.sensors);
                             }
                         }
                     }
@@ -252,6 +265,7 @@ int main(int argc, char **argv) {
         fail("arm", "no ACK OK with ARMED set");
     }
     sensors_before = sensors_seen;
+    recording = 1;
     t0 = now_ms();
     {
         double period_ms = period_us / 1000.0;
@@ -271,6 +285,7 @@ int main(int argc, char **argv) {
             fail("drive", "SENSORS did not arrive every period");
         }
     }
+    recording = 0;
     if (!(last_status & RFX_STATUS_ARMED)) {
         fprintf(stderr, "link-check: %u SENSORS in 1 s, last status 0x%02x\n", sensors_seen - sensors_before, last_status);
         fail("drive", "SENSORS do not show ARMED while driving");
@@ -305,6 +320,14 @@ int main(int argc, char **argv) {
         }
         send_type(RFX_MSG_DISARM);
         wait_for(RFX_MSG_ACK, now_ms() + 200);
+    }
+    if (recorded >= 2 && last_sensors.timestamp_us > first_sensors.timestamp_us && last_sensors.count >= 2) {
+        double dt = (double)(last_sensors.timestamp_us - first_sensors.timestamp_us) / 1e6;
+        printf("link-check: sensors 0 and 1 moved %+.0f and %+.0f over %.3f s of device time: rates=%.1f,%.1f counts/s\n",
+               (double)(last_sensors.values[0] - first_sensors.values[0]),
+               (double)(last_sensors.values[1] - first_sensors.values[1]), dt,
+               (last_sensors.values[0] - first_sensors.values[0]) / dt,
+               (last_sensors.values[1] - first_sensors.values[1]) / dt);
     }
     printf("link-check: ok; round trip p50 %.2f ms p99 %.2f ms (200 DISARM/ACK); watchdog %u ms fired %.1f ms "
            "after the last command (FAULT detail %u ms, device time fault_at_us=%llu); %u SENSORS received\n",

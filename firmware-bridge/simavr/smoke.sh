@@ -1,7 +1,8 @@
 #!/bin/sh
 # Firmware in the loop, smoke test: the real firmware image on an emulated ATmega328P, driven over its
 # UART pty by link-check (handshake, round trips, arm and drive, watchdog failsafe, bad frames). Then the
-# emulated motor pins must show the commanded duty and the return to 0 at the FAULT's device time.
+# emulated motor pins must show the commanded duty and the return to 0 at the FAULT's device time, and the
+# encoder counts reported in SENSORS must follow the quadrature signals the emulator puts on the pins.
 # Usage: smoke.sh FIRMWARE_SIM LINK_CHECK FIRMWARE.elf
 set -eu
 sim=$1
@@ -10,7 +11,10 @@ elf=$3
 dir=$(mktemp -d "${TMPDIR:-/tmp}/reflex-firmware-sim.XXXXXX")
 link="$dir/uart0"
 pins="$dir/pins.log"
-"$sim" "$elf" --link "$link" >"$pins" 2>"$dir/sim.err" &
+# Cart encoder forward at 1000 counts/s, pole encoder backward at 250 counts/s (emulated time).
+cart_rate=1000
+pole_rate=-250
+"$sim" "$elf" --link "$link" --encoder-rates "$cart_rate,$pole_rate" >"$pins" 2>"$dir/sim.err" &
 pid=$!
 cleanup() {
     if kill -0 "$pid" 2>/dev/null; then
@@ -48,6 +52,13 @@ fi
 late=$((zero_us - fault_us))
 if [ $late -gt 2000 ] || [ $late -lt 0 ]; then
     echo "smoke: motor went to 0 at ${zero_us} µs, FAULT says ${fault_us} µs (emulated time)" >&2
+    exit 1
+fi
+rates=$(echo "$out" | sed -n 's/.*rates=\([-0-9.]*,[-0-9.]*\) counts.*/\1/p')
+if ! echo "$rates" | awk -F, -v c="$cart_rate" -v p="$pole_rate" '
+    function off(x, want) { return (x - want) / want }
+    { ok = off($1, c) < 0.02 && off($1, c) > -0.02 && off($2, p) < 0.02 && off($2, p) > -0.02; exit !ok }'; then
+    echo "smoke: encoder rates in SENSORS were \"$rates\", the pins turned at $cart_rate,$pole_rate counts/s" >&2
     exit 1
 fi
 echo "smoke: motor pins at 0 ${late} µs (emulated) after the FAULT's device timestamp, boot offset included; firmware in the loop OK"
