@@ -31,8 +31,9 @@ public struct FurutaModel: PlantModel {
     public let voltage: ActuatorResponse
     public let dt: Double
     public let substeps: Int
-    // Coefficients of the equations above.
-    let a: Double, b: Double, c: Double, d: Double
+    /// Coefficients of the equations above: a = J_r + m_p L_r² [kg·m²], b = m_p L_p²/3 [kg·m²],
+    /// c = m_p L_r L_p/2 [kg·m²], d = m_p g L_p/2 [J].
+    public let a: Double, b: Double, c: Double, d: Double
 
     public init(description desc: RobotDescription) throws {
         let r = try DescriptionReader(desc, simulator: "furuta")
