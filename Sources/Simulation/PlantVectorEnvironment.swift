@@ -2,25 +2,52 @@ import Dispatch
 import Foundation
 import ReflexCore
 
-/// N copies of any `PlantModel` stepped in one call across cores, with automatic reset.
+/// N copies of any `PlantModel` stepped in one call across cores, with automatic reset, and optionally
+/// everything the description says about the hardware (the vectorized counterpart of
+/// `RobotEnvironments.make` followed by `FrameStack`).
 ///
 /// The plant states are stored as structure of arrays (component k of copy i at `k × count + i`); the
 /// copies are split into `threads` contiguous ranges stepped with `DispatchQueue.concurrentPerform`.
-/// Copy i draws its start states (and, with `randomize`, its parameters) from its own generator,
-/// seeded from one root seed, so results depend on the seed only — not on the thread count.
+/// Copy i draws from its own streams, seeded by the i-th `split()` of `SeededGenerator(seed)`, exactly as
+/// a single environment reset with that seed would: results depend on the seed only, not on the thread
+/// count, and copy i replays `FrameStack(RobotEnvironments.make(…))` reset with its seed, bit for bit.
 /// Actions are actuator values laid out [count × actionSize], clipped to the action space; a
 /// non-finite value applies the actuator's safe value.
 public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEnvironment {
+    /// What to add on top of the plant, as `RobotEnvironments.Options` does for one environment.
+    public struct Options: Sendable {
+        /// Each copy draws the description's randomization ranges at every reset.
+        public var randomize = false
+        /// Sensor noise, quantization and latency from the sensor channels.
+        public var sensorModels = false
+        /// Actuator latency from the actuator channels.
+        public var actuatorLatency = false
+        /// Observations stacked per step, newest first (`FrameStack`).
+        public var frames = 1
+
+        public init(randomize: Bool = false, sensorModels: Bool = false, actuatorLatency: Bool = false, frames: Int = 1) {
+            self.randomize = randomize
+            self.sensorModels = sensorModels
+            self.actuatorLatency = actuatorLatency
+            self.frames = frames
+        }
+
+        /// Everything the description declares, with `frames` stacked observations.
+        public static func faithful(frames: Int = 1) -> Options {
+            Options(randomize: true, sensorModels: true, actuatorLatency: true, frames: frames)
+        }
+    }
+
     public let nominal: Model
+    public let options: Options
     public let count: Int
+    /// Sensor channels × frames.
     public let observationSize: Int
     public let actionSize: Int
     public let actionLow: [Float]
     public let actionHigh: [Float]
     /// Contiguous ranges of copies stepped in parallel.
     public let threads: Int
-    /// Each copy draws the description's randomization ranges at every reset.
-    public let randomize: Bool
     public private(set) var observations: [Float]
     public private(set) var finalObservations: [Float]
     public private(set) var rewards: [Float]
@@ -28,102 +55,199 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
     public private(set) var truncated: [Bool]
     public private(set) var finishedEpisodes: [(score: Double, length: Int)] = []
 
+    private let sensorCount: Int
     private let stateSize: Int
     private let maxSteps: Int
-    private let safe: [Double]
+    private let randomize: Bool
+    /// Actuator values applied while commands are in flight: the safe values clipped to the action space.
+    private let idle: [Double]
+    // Sensor models, per channel: noise σ, quantization step (0 none), range, latency.
+    private let noise: [Double], quantum: [Double], channelMin: [Double], channelMax: [Double], sensorLatency: [Int]
+    private let applyNoise: Bool
+    private let historyDepth: Int
+    private let actuatorDelay: Int
+
     /// [stateSize × count]
     private let states: UnsafeMutablePointer<Double>
-    /// [count × actionSize], the clipped actions in Float64.
+    /// [count × actionSize], the clipped commands, then the values applied.
     private let commands: UnsafeMutablePointer<Double>
+    /// [count × actuatorDelay × actionSize] commands in flight, and each copy's ring position.
+    private let inFlight: UnsafeMutablePointer<Double>
+    private let inFlightHead: UnsafeMutablePointer<Int>
+    /// [count × sensorCount] the plant's values of this step.
+    private let measured: UnsafeMutablePointer<Float>
+    /// [count × historyDepth × sensorCount] the last measured values, and each copy's ring position.
+    private let history: UnsafeMutablePointer<Float>
+    private let historyHead: UnsafeMutablePointer<Int>
     private let stepsInEpisode: UnsafeMutablePointer<Int>
     private let episodeReturn: UnsafeMutablePointer<Double>
+    /// Per copy: start states; sensor noise; parameter draws.
     private let generators: UnsafeMutablePointer<SeededGenerator>
+    private let noiseGenerators: UnsafeMutablePointer<SeededGenerator>
+    private let drawGenerators: UnsafeMutablePointer<SeededGenerator>
     /// Per copy: the model of its current episode (the nominal one unless randomizing).
     private let models: UnsafeMutablePointer<Model>
     /// Per thread range: episodes that ended in it during the last step, in copy order.
     private var finishedPerRange: [[(score: Double, length: Int)]]
 
-    /// - Throws: `ReflexError(.invalidArgument, …)` when the robot's actions are discrete or a count is not positive.
-    public init(model: Model, count: Int, threads: Int? = nil, randomize: Bool = false) throws {
+    /// - Throws: `ReflexError(.invalidArgument, …)` when the robot's actions are discrete, a count is
+    ///   not positive, or actuators declare different latencies.
+    public init(model: Model, count: Int, threads: Int? = nil, options: Options = Options()) throws {
         guard count > 0 else { throw ReflexError(.invalidArgument, "a vector environment needs at least one copy, got \(count)") }
+        guard options.frames >= 1 else { throw ReflexError(.invalidArgument, "frames must be ≥ 1, got \(options.frames)") }
         let d = model.description
         guard case let .continuous(low, high) = d.actionSpace else {
             throw ReflexError(.invalidArgument, "robot '\(d.name)' has discrete actions; PlantVectorEnvironment steps continuous actuator values")
         }
+        let latencies = Set(d.actuatorModels.map(\.latencyTicks))
+        if options.actuatorLatency && latencies.count > 1 {
+            throw ReflexError(.invalidArgument, "robot '\(d.name)': actuators declare different latencies \(latencies.sorted()); one command frame has one latency")
+        }
         nominal = model
+        self.options = options
         self.count = count
-        observationSize = d.sensors.count
+        sensorCount = d.sensors.count
+        observationSize = d.sensors.count * options.frames
         actionSize = low.count
         actionLow = low.map { Float($0) }
         actionHigh = high.map { Float($0) }
         let requested = threads ?? ProcessInfo.processInfo.activeProcessorCount
         self.threads = max(1, min(requested, count))
-        self.randomize = randomize && !d.randomization.isEmpty
+        randomize = options.randomize && !d.randomization.isEmpty
         stateSize = Model.stateSize
         maxSteps = d.maxEpisodeSteps
-        safe = d.actuators.map { $0.safeValue ?? 0 }
+        idle = d.actuators.indices.map { min(max(d.actuators[$0].safeValue ?? 0, low[$0]), high[$0]) }
+        let models = options.sensorModels ? d.sensorModels : Array(repeating: SensorModel(), count: d.sensors.count)
+        noise = models.map(\.noise)
+        quantum = models.map { $0.raw != nil ? 1 : ($0.resolution ?? 0) }
+        channelMin = d.sensors.map(\.min)
+        channelMax = d.sensors.map(\.max)
+        sensorLatency = models.map(\.latencyTicks)
+        applyNoise = models.contains { $0.noise > 0 || $0.resolution != nil }
+        historyDepth = (sensorLatency.max() ?? 0) + 1
+        actuatorDelay = options.actuatorLatency ? (latencies.first ?? 0) : 0
+
         observations = Array(repeating: 0, count: count * observationSize)
         finalObservations = Array(repeating: 0, count: count * observationSize)
         rewards = Array(repeating: 0, count: count)
         terminated = Array(repeating: false, count: count)
         truncated = Array(repeating: false, count: count)
-        states = .allocate(capacity: Model.stateSize * count)
-        commands = .allocate(capacity: count * low.count)
-        commands.initialize(repeating: 0, count: count * low.count)
-        stepsInEpisode = .allocate(capacity: count)
-        stepsInEpisode.initialize(repeating: 0, count: count)
-        episodeReturn = .allocate(capacity: count)
-        episodeReturn.initialize(repeating: 0, count: count)
-        generators = .allocate(capacity: count)
-        generators.initialize(repeating: SeededGenerator(seed: 0), count: count)
-        models = .allocate(capacity: count)
-        models.initialize(repeating: model, count: count)
+        func zeroed<T>(_ n: Int, _ value: T) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: value, count: max(n, 1))
+            return p
+        }
+        states = zeroed(Model.stateSize * count, 0.0)
+        commands = zeroed(count * low.count, 0.0)
+        inFlight = zeroed(count * actuatorDelay * low.count, 0.0)
+        inFlightHead = zeroed(count, 0)
+        measured = zeroed(count * sensorCount, Float(0))
+        history = zeroed(count * historyDepth * sensorCount, Float(0))
+        historyHead = zeroed(count, 0)
+        stepsInEpisode = zeroed(count, 0)
+        episodeReturn = zeroed(count, 0.0)
+        generators = zeroed(count, SeededGenerator(seed: 0))
+        noiseGenerators = zeroed(count, SeededGenerator(seed: 0))
+        drawGenerators = zeroed(count, SeededGenerator(seed: 0))
+        self.models = zeroed(count, model)
         finishedPerRange = Array(repeating: [], count: self.threads)
         reset(seed: 0)
     }
 
+    /// N copies without hardware effects; `randomize` draws the description's ranges per episode.
+    public convenience init(model: Model, count: Int, threads: Int? = nil, randomize: Bool) throws {
+        try self.init(model: model, count: count, threads: threads, options: Options(randomize: randomize))
+    }
+
     deinit {
-        states.deallocate()
-        commands.deallocate()
-        stepsInEpisode.deallocate()
-        episodeReturn.deallocate()
-        generators.deinitialize(count: count)
-        generators.deallocate()
+        for p in [states, commands, inFlight, episodeReturn] { p.deallocate() }
+        for p in [inFlightHead, historyHead, stepsInEpisode] { p.deallocate() }
+        measured.deallocate()
+        history.deallocate()
+        for p in [generators, noiseGenerators, drawGenerators] {
+            p.deinitialize(count: count)
+            p.deallocate()
+        }
         models.deinitialize(count: count)
         models.deallocate()
     }
 
-    /// Copies i ..< j of range r.
+    /// Copies of thread range r.
     private func range(_ r: Int) -> Range<Int> {
         (r * count / threads) ..< ((r + 1) * count / threads)
     }
 
-    /// Starts a new episode of copy i (randomizing its model first when asked).
+    /// The seeds of the copies for `reset(seed:)`: copy i behaves as a single environment reset with `seeds[i]`.
+    public func copySeeds(_ seed: UInt64) -> [UInt64] {
+        var root = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in root.split() }
+    }
+
+    public func reset(seed: UInt64) {
+        for (i, s) in copySeeds(seed).enumerated() {
+            // The same derivations as PlantEnvironment, SensorNoise and RandomizedEnvironment.
+            generators[i] = SeededGenerator(seed: s)
+            noiseGenerators[i] = SeededGenerator(seed: derivedSeed(s, 0x6E6F_6973_6500))
+            drawGenerators[i] = SeededGenerator(seed: derivedSeed(s, 0x7261_6E64))
+        }
+        observations.withUnsafeMutableBufferPointer { obs in
+            for i in 0..<count { begin(i, row: obs.baseAddress! + i * observationSize) }
+        }
+        for i in 0..<count { (terminated[i], truncated[i], rewards[i]) = (false, false, 0) }
+        finishedEpisodes.removeAll(keepingCapacity: true)
+    }
+
+    /// Starts a new episode of copy i and writes its first observation (every frame) to `row`.
     @inline(__always)
-    private func begin(_ i: Int) {
+    private func begin(_ i: Int, row: UnsafeMutablePointer<Float>) {
         if randomize {
-            let drawn = nominal.description.randomized(using: &generators[i])
-            models[i] = (try? Model(description: drawn)) ?? nominal
+            let drawn = nominal.description.randomized(using: &drawGenerators[i])
+            models[i] = (try? Model(description: drawn)) ?? models[i]
+            generators[i] = SeededGenerator(seed: drawGenerators[i].split())
         }
         let start = models[i].initialState(using: &generators[i])
         Model.store(start, into: states + i, stride: count)
         stepsInEpisode[i] = 0
         episodeReturn[i] = 0
+        let ring = inFlight + i * actuatorDelay * actionSize
+        for k in 0..<actuatorDelay { for j in 0..<actionSize { ring[k * actionSize + j] = idle[j] } }
+        inFlightHead[i] = 0
+        let values = measured + i * sensorCount
+        models[i].observe(start, into: values)
+        measure(i, values)
+        let h = history + i * historyDepth * sensorCount
+        for slot in 0..<historyDepth { for j in 0..<sensorCount { h[slot * sensorCount + j] = values[j] } }
+        historyHead[i] = 0
+        for frame in 0..<options.frames { for j in 0..<sensorCount { row[frame * sensorCount + j] = values[j] } }
     }
 
-    public func reset(seed: UInt64) {
-        var root = SeededGenerator(seed: seed)
-        for i in 0..<count {
-            generators[i] = SeededGenerator(seed: root.split())
-            begin(i)
+    /// Noise, quantization and clamping of copy i's measured values, in place (as `SensorNoise`).
+    @inline(__always)
+    private func measure(_ i: Int, _ values: UnsafeMutablePointer<Float>) {
+        guard applyNoise else { return }
+        for j in 0..<sensorCount {
+            var v = Double(values[j])
+            if noise[j] > 0 { v += noise[j] * noiseGenerators[i].normal() }
+            if quantum[j] > 0 { v = (v / quantum[j]).rounded() * quantum[j] }
+            values[j] = Float(min(max(v, channelMin[j]), channelMax[j]))
         }
-        observations.withUnsafeMutableBufferPointer { obs in
-            for i in 0..<count {
-                models[i].observe(Model.load(from: states + i, stride: count), into: obs.baseAddress! + i * observationSize)
-            }
+    }
+
+    /// Records copy i's measured values and writes the delayed ones as the newest frame of `row`,
+    /// shifting older frames back (as `SensorLatency` then `FrameStack`).
+    @inline(__always)
+    private func emit(_ i: Int, _ values: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>) {
+        for k in stride(from: options.frames - 1, through: 1, by: -1) {
+            for j in 0..<sensorCount { row[k * sensorCount + j] = row[(k - 1) * sensorCount + j] }
         }
-        for i in 0..<count { (terminated[i], truncated[i], rewards[i]) = (false, false, 0) }
-        finishedEpisodes.removeAll(keepingCapacity: true)
+        let h = history + i * historyDepth * sensorCount
+        let head = (historyHead[i] + 1) % historyDepth
+        historyHead[i] = head
+        for j in 0..<sensorCount { h[head * sensorCount + j] = values[j] }
+        for j in 0..<sensorCount {
+            let slot = (head - sensorLatency[j] + historyDepth) % historyDepth
+            row[j] = h[slot * sensorCount + j]
+        }
     }
 
     /// The current plant state of copy i.
@@ -141,9 +265,10 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
     public func step(_ actions: [Float]) {
         precondition(actions.count == count * actionSize, "expected \(count) × \(actionSize) actuator values, got \(actions.count)")
         for r in 0..<threads { finishedPerRange[r].removeAll(keepingCapacity: true) }
-        let n = count, obsSize = observationSize, act = actionSize, limit = maxSteps
-        let (low, high, safe) = (actionLow, actionHigh, self.safe)
-        let (states, commands, steps, returns, models) = (self.states, self.commands, stepsInEpisode, episodeReturn, self.models)
+        let n = count, obsSize = observationSize, act = actionSize, limit = maxSteps, delay = actuatorDelay
+        let (low, high, idle) = (actionLow, actionHigh, self.idle)
+        let (states, commands, inFlight, inFlightHead) = (self.states, self.commands, self.inFlight, self.inFlightHead)
+        let (measured, sensors, steps, returns, models) = (self.measured, sensorCount, stepsInEpisode, episodeReturn, self.models)
         actions.withUnsafeBufferPointer { actionBuffer in
         observations.withUnsafeMutableBufferPointer { obsBuffer in
         finalObservations.withUnsafeMutableBufferPointer { finBuffer in
@@ -158,8 +283,15 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
                 for i in self.range(r) {
                     let command = commands + i * act
                     for j in 0..<act {
-                        let v = a[i * act + j]
-                        command[j] = v.isFinite ? Double(min(max(v, low[j]), high[j])) : safe[j]
+                        let v = Double(a[i * act + j])
+                        // As PlantEnvironment: clip to the action space; NaN or ±inf gives the safe value.
+                        command[j] = v.isFinite ? min(max(v, Double(low[j])), Double(high[j])) : idle[j]
+                    }
+                    if delay > 0 {
+                        // The command joins the queue; the one sent `delay` periods ago is applied.
+                        let slot = inFlight + (i * delay + inFlightHead[i]) * act
+                        for j in 0..<act { (slot[j], command[j]) = (command[j], slot[j]) }
+                        inFlightHead[i] = (inFlightHead[i] + 1) % delay
                     }
                     let model = models[i]
                     var s = Model.load(from: states + i, stride: n)
@@ -172,14 +304,17 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
                     let isTruncated = !isTerminal && steps[i] >= limit
                     term[i] = isTerminal
                     trunc[i] = isTruncated
+                    let values = measured + i * sensors
+                    model.observe(s, into: values)
+                    self.measure(i, values)
+                    let row = obs + i * obsSize
+                    self.emit(i, values, row: row)
                     if isTerminal || isTruncated {
-                        model.observe(s, into: fin + i * obsSize)
+                        (fin + i * obsSize).update(from: row, count: obsSize)
                         finished[r].append((returns[i], steps[i]))
-                        self.begin(i)
-                        models[i].observe(Model.load(from: states + i, stride: n), into: obs + i * obsSize)
+                        self.begin(i, row: row)
                     } else {
                         Model.store(s, into: states + i, stride: n)
-                        model.observe(s, into: obs + i * obsSize)
                     }
                 }
             }
@@ -196,7 +331,12 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
 
 extension PlantVectorEnvironment {
     /// The vectorized environment for a description of this model's simulator.
-    public convenience init(description: RobotDescription, count: Int, threads: Int? = nil, randomize: Bool = false) throws {
-        try self.init(model: try Model(description: description), count: count, threads: threads, randomize: randomize)
+    public convenience init(description: RobotDescription, count: Int, threads: Int? = nil, options: Options = Options()) throws {
+        try self.init(model: try Model(description: description), count: count, threads: threads, options: options)
+    }
+
+    /// The vectorized environment for a description, without hardware effects.
+    public convenience init(description: RobotDescription, count: Int, threads: Int? = nil, randomize: Bool) throws {
+        try self.init(model: try Model(description: description), count: count, threads: threads, options: Options(randomize: randomize))
     }
 }

@@ -104,4 +104,49 @@ final class PlantVectorEnvironmentTests: XCTestCase {
         let rig = try RobotDescription.bundled(named: "cartpole-rig")
         XCTAssertThrowsError(try PlantVectorEnvironment<CartPoleRigModel>(description: rig, count: 0))
     }
+
+    /// Copy i replays a single faithful environment (randomization, actuator and sensor latency, noise,
+    /// frame stacking) reset with the copy's seed, bit for bit, across automatic resets.
+    func testCopiesReplayFaithfulSingleEnvironments() throws {
+        var d = try RobotDescription.bundled(named: "diffdrive")
+        // Add sensor latency to the description's noise, rate limit and randomization.
+        d.sensorModels[2].latencyTicks = 2
+        d.sensorModels[0].latencyTicks = 1
+        d.actuatorModels = d.actuatorModels.map { var m = $0; m.latencyTicks = 2; return m }
+        d.maxEpisodeSteps = 30
+        let count = 5, frames = 3
+        let vector = try PlantVectorEnvironment<DiffDriveModel>(description: d, count: count, threads: 2, options: .faithful(frames: frames))
+        XCTAssertEqual(vector.observationSize, 7 * frames)
+        vector.reset(seed: 11)
+        let seeds = vector.copySeeds(11)
+        var singles = try seeds.map { seed -> FrameStack<AnyEnvironment> in
+            var env = FrameStack(try RobotEnvironments.make(d, seed: seed, options: .faithful), frames: frames)
+            _ = env.reset(seed: seed)
+            return env
+        }
+        for i in 0..<count {
+            XCTAssertEqual(Array(vector.observations[i * 21 ..< (i + 1) * 21]), singles[i].reset(seed: seeds[i]), "copy \(i) start")
+        }
+        var g = SeededGenerator(seed: 4)
+        var ended = 0
+        for step in 0..<70 {
+            let a = actions(&g, count: count, low: vector.actionLow, high: vector.actionHigh)
+            vector.step(a)
+            for i in 0..<count {
+                let single = singles[i].step(.continuous([Double(a[2 * i]), Double(a[2 * i + 1])]))
+                XCTAssertEqual(Double(vector.rewards[i]), single.reward, accuracy: 1e-5, "copy \(i) step \(step)")
+                XCTAssertEqual(vector.terminated[i], single.terminated)
+                XCTAssertEqual(vector.truncated[i], single.truncated && !single.terminated)
+                let row = i * 21 ..< (i + 1) * 21
+                if single.terminated || single.truncated {
+                    ended += 1
+                    XCTAssertEqual(Array(vector.finalObservations[row]), single.observation, "copy \(i) step \(step) final")
+                    XCTAssertEqual(Array(vector.observations[row]), singles[i].reset(seed: nil), "copy \(i) step \(step) restart")
+                } else {
+                    XCTAssertEqual(Array(vector.observations[row]), single.observation, "copy \(i) step \(step)")
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(ended, count * 2, "every copy restarted at least twice")
+    }
 }
