@@ -1,7 +1,8 @@
 /*
  * Runs the firmware image on an emulated ATmega328P (libsimavr) with UART0 on a pseudo-terminal.
  *
- *   firmware-sim FIRMWARE.elf --link PATH [--encoder-rates CART,POLE] [--free-run] [--quiet]
+ *   firmware-sim FIRMWARE.elf --link PATH [--encoder-rates CART,POLE] [--hang-at-ms MS --hang-pc ADDR]
+ *                [--free-run] [--quiet]
  *
  * The host opens PATH (a symlink to the pty) and talks the wire protocol to the real firmware. Emulated
  * time is held to wall-clock time (the emulator runs 3–4x faster free-running), so the firmware's 20 ms
@@ -10,7 +11,9 @@
  * second of emulated time, signed; A leads B when counting up), one edge at a time on the real pins, so
  * the firmware's pin-change decoding is exercised. Every change of the motor output is printed to stdout as
  *   motor t_us=<emulated µs> duty=<signed fraction>
- * so tests can measure the failsafe on the pins. SIGINT/SIGTERM end it (the link is removed).
+ * so tests can measure the failsafe on the pins. --hang-at-ms parks the CPU at ADDR (give the firmware's
+ * `_exit`: interrupts off, an endless loop) at that emulated time, to check that the hardware watchdog
+ * resets it; the reset is reported on stderr. SIGINT/SIGTERM end it (the link is removed).
  *
  * The UART bridge is written here rather than taken from simavr's uart_pty: that one has a fixed link
  * name (/tmp/simavr-uart0) and a thread whose stop can hang.
@@ -215,6 +218,20 @@ static avr_cycle_count_t encoder_step(struct avr_t *a, avr_cycle_count_t when, v
     return when + (avr_cycle_count_t)((double)FREQUENCY / (e->rate > 0 ? e->rate : -e->rate));
 }
 
+/* Drives the e-stop and encoder pins and starts the encoders turning (again, after a reset). */
+static void start_inputs(int estop_pressed) {
+    int i;
+    set_estop(estop_pressed);
+    for (i = 0; i < 2; i++) {
+        drive_encoder(&encoders[i]);
+        avr_cycle_timer_cancel(avr, encoder_step, &encoders[i]);
+        if (encoders[i].rate != 0.0) {
+            /* Start after the firmware's setup (~10 ms) so its first pin sample sees a settled state. */
+            avr_cycle_timer_register(avr, FREQUENCY / 100u, encoder_step, &encoders[i]);
+        }
+    }
+}
+
 /* ---- Main ---- */
 
 static uint32_t ram_used;
@@ -263,12 +280,18 @@ int main(int argc, char **argv) {
     const char *elf = NULL;
     const char *link = NULL;
     int free_run = 0;
+    double hang_at_ms = -1.0;
+    long hang_pc = -1;
+    int hung = 0;
+    uint64_t hung_at_us = 0;
     int i;
     elf_firmware_t fw;
     uint32_t flags = 0;
     int estop = 0;
     sig_atomic_t toggles_seen = 0;
     uint64_t start;
+    uint64_t lag_ns = 0;
+    unsigned long lag_events = 0;
     int state = cpu_Running;
 
     for (i = 1; i < argc; i++) {
@@ -287,6 +310,10 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "firmware-sim: --encoder-rates \"%s\": two numbers within ±1e6 counts/s\n", argv[i]);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--hang-at-ms") == 0 && i + 1 < argc) {
+            hang_at_ms = strtod(argv[++i], NULL);
+        } else if (strcmp(argv[i], "--hang-pc") == 0 && i + 1 < argc) {
+            hang_pc = strtol(argv[++i], NULL, 0);
         } else if (strcmp(argv[i], "--free-run") == 0) {
             free_run = 1;
         } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -298,6 +325,10 @@ int main(int argc, char **argv) {
             elf = NULL;
             break;
         }
+    }
+    if ((hang_at_ms >= 0) != (hang_pc >= 0)) {
+        fprintf(stderr, "firmware-sim: --hang-at-ms and --hang-pc go together\n");
+        return 2;
     }
     if (!elf || !link) {
         fprintf(stderr, "usage: firmware-sim FIRMWARE.elf --link PATH [--encoder-rates CART,POLE] [--free-run] [--quiet]\n");
@@ -340,14 +371,7 @@ int main(int argc, char **argv) {
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XOFF), on_uart_xoff, NULL);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TIMER_GETIRQ('1'), TIMER_IRQ_OUT_PWM0), on_pwm, NULL);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(DIR_PORT), DIR_PIN), on_direction, NULL);
-    set_estop(0); /* the normally-closed switch holds the pin low: released */
-    for (i = 0; i < 2; i++) {
-        drive_encoder(&encoders[i]);
-        if (encoders[i].rate != 0.0) {
-            /* Start after the firmware's setup (~1 ms) so its first pin sample sees a settled state. */
-            avr_cycle_timer_register(avr, FREQUENCY / 100u, encoder_step, &encoders[i]);
-        }
-    }
+    start_inputs(0); /* e-stop released: the normally-closed switch holds the pin low */
 
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
@@ -367,6 +391,20 @@ int main(int argc, char **argv) {
             state = avr_run(avr);
         }
         pump_link();
+        if (hang_at_ms >= 0 && !hung && avr_cycles_to_usec(avr, avr->cycle) >= (uint64_t)(hang_at_ms * 1000.0)) {
+            hung = 1;
+            hung_at_us = avr_cycles_to_usec(avr, avr->cycle);
+            avr->pc = (avr_flashaddr_t)hang_pc;
+            avr->sreg[S_I] = 0; /* no interrupt may pull it out: only a reset can */
+            fprintf(stderr, "firmware-sim: firmware hung on purpose at t_us=%llu\n", (unsigned long long)hung_at_us);
+        } else if (hung == 1 && (avr->pc < (avr_flashaddr_t)hang_pc || avr->pc > (avr_flashaddr_t)hang_pc + 4u)) {
+            uint64_t now_us = avr_cycles_to_usec(avr, avr->cycle);
+            hung = 2;
+            fprintf(stderr, "firmware-sim: MCU reset by its watchdog %llu µs after the hang, reset_at_us=%llu\n",
+                    (unsigned long long)(now_us - hung_at_us), (unsigned long long)now_us);
+            /* A reset cancels simavr's cycle timers: the encoders keep turning, as the real ones would. */
+            start_inputs(estop);
+        }
         if (estop_toggles != toggles_seen) {
             toggles_seen = estop_toggles;
             estop = !estop;
@@ -376,7 +414,13 @@ int main(int argc, char **argv) {
         if (!free_run) {
             uint64_t emulated = avr_cycles_to_nsec(avr, avr->cycle);
             uint64_t wall = wall_ns() - start;
-            if (emulated > wall + 200000u) {
+            if (wall > emulated + 2000000u) {
+                /* Fell behind (a busy machine): do not catch up in a burst, which would squeeze emulated
+                 * periods together and make the firmware's watchdog see a silent host. Drop the debt. */
+                start += wall - emulated;
+                lag_ns += wall - emulated;
+                lag_events++;
+            } else if (emulated > wall + 200000u) {
                 /* Ahead of the wall clock: wait, but wake for host input. */
                 struct pollfd p = {master_fd, POLLIN, 0};
                 uint64_t ahead = emulated - wall;
@@ -390,8 +434,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "firmware-sim: the emulated MCU crashed at pc 0x%04x\n", avr->pc);
         return 1;
     }
-    fprintf(stderr, "firmware-sim: stopped after %.3f s emulated, %llu output bytes dropped, stack high-water %u of %u bytes\n",
-            (double)avr_cycles_to_usec(avr, avr->cycle) / 1e6, bytes_dropped, stack_high_water(),
-            (unsigned)(RAM_END + 1u - ram_used));
+    fprintf(stderr,
+            "firmware-sim: stopped after %.3f s emulated, %.3f s behind the wall clock (%lu times), %llu output bytes "
+            "dropped, stack high-water %u of %u bytes\n",
+            (double)avr_cycles_to_usec(avr, avr->cycle) / 1e6, (double)lag_ns / 1e9, lag_events, bytes_dropped,
+            stack_high_water(), (unsigned)(RAM_END + 1u - ram_used));
     return 0;
 }

@@ -2,7 +2,11 @@
  * A small host for the wire protocol, for checking a device end to end: the firmware under simavr, or a
  * real board on a serial port.
  *
- *   link-check PATH [--baud 115200] [--duty 0.5]
+ *   link-check PATH [--baud 115200] [--duty 0.5] [--watchdog-ms 0]
+ *
+ * --watchdog-ms asks the device for a longer command watchdog in HELLO (0: its default): on a loaded
+ * machine this process can be descheduled for longer than a 30 ms watchdog, which the device rightly
+ * treats as a silent host.
  *
  * Steps (each must pass, or it exits 1 saying which and why):
  *   1. handshake: HELLO → IDENTIFY naming cartpole-rig with 2 sensors and 1 actuator;
@@ -37,6 +41,10 @@ static uint8_t last_status;
 static int recording;
 static rfx_sensors first_sensors, last_sensors;
 static unsigned recorded;
+/* Consecutive SENSORS whose device timestamps are not one period apart (± half a period: the timestamp is
+ * the sampling time, which trails the period's start by up to one pass of the firmware's main loop). */
+static unsigned period_gaps;
+static uint32_t period_us;
 
 static void note_sensors(const rfx_sensors *s) {
     sensors_seen++;
@@ -44,6 +52,11 @@ static void note_sensors(const rfx_sensors *s) {
     if (recording) {
         if (recorded++ == 0) {
             first_sensors = *s;
+        } else {
+            uint64_t dt = s->timestamp_us - last_sensors.timestamp_us;
+            if (dt < period_us / 2 || dt > period_us + period_us / 2) {
+                period_gaps++;
+            }
         }
         last_sensors = *s;
     }
@@ -164,13 +177,13 @@ int main(int argc, char **argv) {
     struct termios t;
     long baud = 115200;
     float duty = 0.5f;
+    long watchdog_request = 0;
     const char *path = NULL;
     double rtt[200];
     int i;
     unsigned sensors_before;
     double t0;
     uint16_t watchdog_ms;
-    uint32_t period_us;
     double last_command = 0;
     double fault_after;
     uint16_t fault_detail;
@@ -178,6 +191,13 @@ int main(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--baud") == 0 && i + 1 < argc) {
             baud = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--watchdog-ms") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            watchdog_request = strtol(argv[++i], &end, 10);
+            if (!end || *end != 0 || watchdog_request < 0 || watchdog_request > 65535) {
+                fprintf(stderr, "link-check: --watchdog-ms \"%s\" is not a number of ms in 0…65535\n", argv[i]);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--duty") == 0 && i + 1 < argc) {
             char *end = NULL;
             duty = strtof(argv[++i], &end);
@@ -193,7 +213,7 @@ int main(int argc, char **argv) {
         }
     }
     if (!path) {
-        fprintf(stderr, "usage: link-check PATH [--baud 115200] [--duty 0.5]\n");
+        fprintf(stderr, "usage: link-check PATH [--baud 115200] [--duty 0.5] [--watchdog-ms 0]\n");
         return 2;
     }
     if (!baud_constant(baud)) {
@@ -226,6 +246,7 @@ int main(int argc, char **argv) {
         memset(&hello, 0, sizeof hello);
         hello.type = RFX_MSG_HELLO;
         hello.body.hello.protocol_version = 1;
+        hello.body.hello.watchdog_ms = (uint16_t)watchdog_request;
         hello.body.hello.host_name.len = 10;
         memcpy(hello.body.hello.host_name.bytes, "link-check", 10);
         for (attempt = 0; attempt < 8 && !got; attempt++) {
@@ -248,8 +269,8 @@ int main(int argc, char **argv) {
         double start = now_ms();
         send_type(RFX_MSG_DISARM);
         for (;;) {
-            if (!wait_for(RFX_MSG_ACK, start + 200)) {
-                fail("round trips", "no ACK to DISARM within 200 ms");
+            if (!wait_for(RFX_MSG_ACK, start + 1000)) {
+                fail("round trips", "no ACK to DISARM within 1 s");
             }
             if (msg.body.ack.acked_seq == s) {
                 break;
@@ -260,7 +281,7 @@ int main(int argc, char **argv) {
     qsort(rtt, 200, sizeof rtt[0], compare);
     /* 3. Arm and drive. */
     send_type(RFX_MSG_ARM);
-    if (!wait_for(RFX_MSG_ACK, now_ms() + 200) || msg.body.ack.result != RFX_ACK_OK ||
+    if (!wait_for(RFX_MSG_ACK, now_ms() + 1000) || msg.body.ack.result != RFX_ACK_OK ||
         !(msg.body.ack.status & RFX_STATUS_ARMED)) {
         fail("arm", "no ACK OK with ARMED set");
     }
@@ -279,10 +300,12 @@ int main(int argc, char **argv) {
                 }
             }
         }
-        /* A few SENSORS may be lost to scheduling on a busy machine, not many. */
-        if ((int)(sensors_seen - sensors_before) < periods * 8 / 10) {
-            fprintf(stderr, "link-check: %u SENSORS in 1 s, period %u µs\n", sensors_seen - sensors_before, period_us);
-            fail("drive", "SENSORS did not arrive every period");
+        /* Judged on the device's clock: an emulator on a busy machine may run slower than the wall clock. */
+        (void)sensors_before;
+        if (recorded < 10 || period_gaps != 0) {
+            fprintf(stderr, "link-check: %u SENSORS, %u not one period (%u µs ± half) after the previous one\n", recorded,
+                    period_gaps, period_us);
+            fail("drive", "SENSORS did not arrive once per device period");
         }
     }
     recording = 0;
@@ -291,7 +314,8 @@ int main(int argc, char **argv) {
         fail("drive", "SENSORS do not show ARMED while driving");
     }
     /* 4. Failsafe: stop sending. */
-    if (!wait_for(RFX_MSG_FAULT, last_command + watchdog_ms + period_us / 1000.0 + 100)) {
+    /* Generous on the wall clock (an emulator may run slower than real time); exact on the device's below. */
+    if (!wait_for(RFX_MSG_FAULT, last_command + 10.0 * (watchdog_ms + period_us / 1000.0) + 1000)) {
         fail("failsafe", "no FAULT after commands stopped");
     }
     fault_after = now_ms() - last_command;
@@ -304,7 +328,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "link-check: watchdog %u ms, FAULT detail %u ms\n", watchdog_ms, msg.body.fault.detail);
         fail("failsafe", "the watchdog fired outside [watchdog, watchdog + one period]");
     }
-    if (!wait_for(RFX_MSG_SENSORS, now_ms() + 100) || (msg.body.sensors.status & RFX_STATUS_ARMED) ||
+    if (!wait_for(RFX_MSG_SENSORS, now_ms() + 1000) || (msg.body.sensors.status & RFX_STATUS_ARMED) ||
         !(msg.body.sensors.status & RFX_STATUS_FAULT)) {
         fail("failsafe", "SENSORS after the FAULT do not show FAULT set and ARMED clear");
     }
@@ -315,11 +339,11 @@ int main(int argc, char **argv) {
             fail("bad frames", "cannot write to the link");
         }
         send_type(RFX_MSG_ARM);
-        if (!wait_for(RFX_MSG_ACK, now_ms() + 200) || msg.body.ack.result != RFX_ACK_OK) {
+        if (!wait_for(RFX_MSG_ACK, now_ms() + 1000) || msg.body.ack.result != RFX_ACK_OK) {
             fail("bad frames", "ARM after garbage was not acknowledged");
         }
         send_type(RFX_MSG_DISARM);
-        wait_for(RFX_MSG_ACK, now_ms() + 200);
+        wait_for(RFX_MSG_ACK, now_ms() + 1000);
     }
     if (recorded >= 2 && last_sensors.timestamp_us > first_sensors.timestamp_us && last_sensors.count >= 2) {
         double dt = (double)(last_sensors.timestamp_us - first_sensors.timestamp_us) / 1e6;
