@@ -88,9 +88,10 @@ bench-fuzz: $(addprefix $(FW_BUILD)/fuzz-,$(FW_FUZZERS))
 
 FW_SIMAVR   := $(FW_DIR)/simavr
 
-$(FW_BUILD)/firmware-sim: $(FW_SIMAVR)/firmware_sim.c
+$(FW_BUILD)/firmware-sim: $(FW_SIMAVR)/firmware_sim.c $(FW_SIMAVR)/mcu_sim.c $(FW_SIMAVR)/mcu_sim.h
 	@mkdir -p $(FW_BUILD)
-	$(HOST_CC) -std=gnu99 -O2 -Wall -Wextra -Werror $$(pkg-config --cflags simavr) $< $$(pkg-config --libs simavr) -lutil -o $@
+	$(HOST_CC) -std=gnu99 -O2 -Wall -Wextra -Werror $$(pkg-config --cflags simavr) $(FW_SIMAVR)/firmware_sim.c \
+	    $(FW_SIMAVR)/mcu_sim.c $$(pkg-config --libs simavr) -lutil -o $@
 
 $(FW_BUILD)/link-check: $(FW_SIMAVR)/link_check.c $(wildcard $(FW_PROTO)/*.c) $(FW_PROTO)/include/reflex_protocol.h
 	@mkdir -p $(FW_BUILD)
