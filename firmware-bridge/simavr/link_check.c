@@ -2,7 +2,7 @@
  * A small host for the wire protocol, for checking a device end to end: the firmware under simavr, or a
  * real board on a serial port.
  *
- *   link-check PATH [--baud 115200] [--duty 0.5] [--watchdog-ms 0]
+ *   link-check PATH [--baud 115200] [--duty 0.5] [--watchdog-ms 0] [--estop-pid PID | --estop-prompt]
  *
  * --watchdog-ms asks the device for a longer command watchdog in HELLO (0: its default): on a loaded
  * machine this process can be descheduled for longer than a 30 ms watchdog, which the device rightly
@@ -15,13 +15,17 @@
  *      every period with ARMED set. On a real rig the motor turns for that second: use --duty 0 to keep it still;
  *   4. failsafe: commands stop; a FAULT(WATCHDOG) must arrive within watchdog + one period (+ link slack),
  *      and the next SENSORS has ARMED clear and FAULT set;
- *   5. bad frames: garbage and a truncated frame, then ARM must still be answered.
+ *   5. bad frames: garbage and a truncated frame, then ARM must still be answered;
+ *   6. e-stop, with --estop-pid (SIGUSR1 to firmware-sim presses and releases it) or --estop-prompt (asks
+ *      you to press and release the real one): while armed and driven, pressing it must bring
+ *      FAULT(ESTOP); ARM is refused while it is held and accepted once it is released.
  * One line of figures on stdout at the end.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +160,66 @@ static int wait_for(uint8_t type, double deadline_ms) {
     }
 }
 
+/* Presses or releases the e-stop: a signal to firmware-sim, or a person at the rig. */
+static void estop_action(long pid, const char *what) {
+    if (pid > 0) {
+        if (kill((pid_t)pid, SIGUSR1) != 0) {
+            fail("e-stop", "cannot signal the simulator (--estop-pid)");
+        }
+    } else {
+        fprintf(stderr, "link-check: %s the e-stop now (within 10 s)\n", what);
+    }
+}
+
+/* Keeps commanding `duty` every period until a message of `type` arrives or `timeout_ms` passes. */
+static int drive_until(uint8_t type, float duty, uint32_t period_us_, double timeout_ms) {
+    double end = now_ms() + timeout_ms;
+    while (now_ms() < end) {
+        send_actuate(duty);
+        if (wait_for(type, now_ms() + period_us_ / 1000.0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void check_estop(long pid, float duty) {
+    double timeout = pid > 0 ? 2000.0 : 10000.0;
+    send_type(RFX_MSG_ARM);
+    if (!wait_for(RFX_MSG_ACK, now_ms() + 1000) || msg.body.ack.result != RFX_ACK_OK) {
+        fail("e-stop", "ARM before pressing the e-stop was not acknowledged OK (is it pressed already?)");
+    }
+    estop_action(pid, "press");
+    if (!drive_until(RFX_MSG_FAULT, duty, period_us, timeout)) {
+        fail("e-stop", "no FAULT after the e-stop was pressed");
+    }
+    if (msg.body.fault.code != RFX_FAULT_ESTOP) {
+        fail("e-stop", "the FAULT after pressing the e-stop is not ESTOP");
+    }
+    send_type(RFX_MSG_ARM);
+    if (!wait_for(RFX_MSG_ACK, now_ms() + 1000) || msg.body.ack.result != RFX_ACK_REFUSED) {
+        fail("e-stop", "ARM while the e-stop is held was not refused");
+    }
+    estop_action(pid, "release");
+    {
+        double end = now_ms() + timeout;
+        int ok = 0;
+        while (!ok && now_ms() < end) {
+            send_type(RFX_MSG_ARM);
+            ok = wait_for(RFX_MSG_ACK, now_ms() + 1000) && msg.body.ack.result == RFX_ACK_OK;
+            if (!ok) {
+                struct timespec ts = {0, 100000000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (!ok) {
+            fail("e-stop", "ARM was not accepted after the e-stop was released");
+        }
+    }
+    send_type(RFX_MSG_DISARM);
+    wait_for(RFX_MSG_ACK, now_ms() + 1000);
+}
+
 static int compare(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -178,6 +242,8 @@ int main(int argc, char **argv) {
     long baud = 115200;
     float duty = 0.5f;
     long watchdog_request = 0;
+    long estop_pid = 0;
+    int estop_prompt = 0;
     const char *path = NULL;
     double rtt[200];
     int i;
@@ -198,6 +264,14 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "link-check: --watchdog-ms \"%s\" is not a number of ms in 0…65535\n", argv[i]);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--estop-pid") == 0 && i + 1 < argc) {
+            estop_pid = strtol(argv[++i], NULL, 10);
+            if (estop_pid <= 0) {
+                fprintf(stderr, "link-check: --estop-pid \"%s\" is not a process id\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--estop-prompt") == 0) {
+            estop_prompt = 1;
         } else if (strcmp(argv[i], "--duty") == 0 && i + 1 < argc) {
             char *end = NULL;
             duty = strtof(argv[++i], &end);
@@ -213,7 +287,8 @@ int main(int argc, char **argv) {
         }
     }
     if (!path) {
-        fprintf(stderr, "usage: link-check PATH [--baud 115200] [--duty 0.5] [--watchdog-ms 0]\n");
+        fprintf(stderr, "usage: link-check PATH [--baud 115200] [--duty 0.5] [--watchdog-ms 0] "
+                        "[--estop-pid PID | --estop-prompt]\n");
         return 2;
     }
     if (!baud_constant(baud)) {
@@ -344,6 +419,11 @@ int main(int argc, char **argv) {
         }
         send_type(RFX_MSG_DISARM);
         wait_for(RFX_MSG_ACK, now_ms() + 1000);
+    }
+    /* 6. E-stop. */
+    if (estop_pid > 0 || estop_prompt) {
+        check_estop(estop_pid, duty);
+        printf("link-check: e-stop: FAULT(ESTOP) while driven, ARM refused while held, accepted after release\n");
     }
     if (recorded >= 2 && last_sensors.timestamp_us > first_sensors.timestamp_us && last_sensors.count >= 2) {
         double dt = (double)(last_sensors.timestamp_us - first_sensors.timestamp_us) / 1e6;

@@ -3,6 +3,7 @@
 # UART pty by link-check (handshake, round trips, arm and drive, watchdog failsafe, bad frames). Then the
 # emulated motor pins must show the commanded duty and the return to 0 at the FAULT's device time, and the
 # encoder counts reported in SENSORS must follow the quadrature signals the emulator puts on the pins.
+# link-check also presses the e-stop (SIGUSR1 to firmware-sim) while driving, and releases it.
 # Before all that, the firmware is hung on purpose (CPU parked in _exit, interrupts off) and its hardware
 # watchdog must reset it within 150 ms; the checks then run on the firmware that came back.
 # Usage: smoke.sh FIRMWARE_SIM LINK_CHECK FIRMWARE.elf
@@ -63,7 +64,7 @@ fi
 echo "smoke: hung firmware reset by the AVR watchdog after $reset_us µs (emulated)"
 # A 250 ms command watchdog: this shared machine can deschedule link-check for longer than the default
 # 30 ms (the firmware's watchdog timing itself is checked to the step in the host tests).
-out=$(timeout 60 "$check" "$link" --watchdog-ms 250) || { echo "smoke: link-check failed" >&2; cat "$dir/sim.err" >&2; exit 1; }
+out=$(timeout 60 "$check" "$link" --watchdog-ms 250 --estop-pid "$pid") || { echo "smoke: link-check failed" >&2; cat "$dir/sim.err" >&2; exit 1; }
 echo "$out"
 fault_us=$(echo "$out" | sed -n 's/.*fault_at_us=\([0-9]*\).*/\1/p')
 # The pins: +0.5 while driven, then 0 at the FAULT's timestamp. The device clock starts after the C runtime
