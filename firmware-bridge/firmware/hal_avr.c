@@ -233,8 +233,9 @@ static const hal_adc avr_adc = {adc_init, BOARD_ADC_COUNT, adc_read};
 
 /* ---- Clock -------------------------------------------------------------------------------------- */
 
-/* Timer0 at 16 MHz / 64: one tick is 4 µs, one overflow 1024 µs. */
-static volatile uint32_t clock_overflows;
+/* Timer0 at 16 MHz / 64: one tick is 4 µs, one overflow 1024 µs. 64 bits: a 32-bit count would wrap
+ * after 51 days, and the application's deadlines with it. */
+static volatile uint64_t clock_overflows;
 
 ISR(TIMER0_OVF_vect) {
     clock_overflows++;
@@ -249,7 +250,7 @@ static void clock_init(void) {
 }
 
 static uint64_t clock_now_us(void) {
-    uint32_t overflows;
+    uint64_t overflows;
     uint8_t ticks;
     ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
         overflows = clock_overflows;
@@ -259,7 +260,7 @@ static uint64_t clock_now_us(void) {
             overflows++;
         }
     }
-    return (((uint64_t)overflows << 8) | ticks) * (64u / (F_CPU / 1000000UL));
+    return ((overflows << 8) | ticks) * (64u / (F_CPU / 1000000UL));
 }
 
 static const hal_clock avr_clock = {clock_init, clock_now_us};
