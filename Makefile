@@ -2,17 +2,20 @@
 #
 #   make demo       train CartPole, serve it as a virtual robot on a pseudo-terminal, run the policy over it
 #   make test       protocol C tests + every Swift test (release build: training tests need optimization)
-#   make bench      benchmark rows (release build)
+#   make bench      benchmark rows (release build) and a longer fuzz run of the firmware's decoder and handler
+#   make firmware   the ATmega328P firmware image with a size report
 #   make deps       only install the Debian and Python packages
 
 SWIFT       ?= swift
 CONFIG      ?= release
 SUDO        := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-DEB_PACKAGES := pkg-config libserialport-dev libopenblas-dev
+DEB_PACKAGES := pkg-config libserialport-dev libopenblas-dev gcc-avr avr-libc libsimavr-dev libelf-dev
 PY_MODULES  := safetensors numpy
 REFLEX      := .build/$(CONFIG)/reflex
 
 .PHONY: all deps build demo test test-protocol test-swift bench clean
+
+include firmware-bridge/firmware.mk
 
 all: build
 
@@ -40,9 +43,9 @@ test-protocol:
 test-swift:
 	$(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
-test: deps test-protocol test-swift
+test: deps test-protocol test-firmware test-firmware-sim test-swift
 
-bench: build
+bench: build bench-fuzz
 	$(REFLEX) bench
 
 clean:
