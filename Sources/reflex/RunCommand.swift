@@ -204,8 +204,9 @@ final class StatusLine: @unchecked Sendable {
             // One summary per interval, never one line per overrun.
             clear()
             printError(String(
-                format: "warning: %llu overruns in the last %.1f s (worst tick %.1f ms, %llu deadlines skipped; %llu so far)",
-                s.overrunsInInterval, s.intervalSeconds, s.worstOverrunMicros / 1000, s.skippedInInterval, s.overruns))
+                format: "warning: %llu %@ in the last %.1f s (worst tick %.1f ms, %llu deadlines skipped; %llu so far)",
+                s.overrunsInInterval, s.overrunsInInterval == 1 ? "overrun" : "overruns", s.intervalSeconds,
+                s.worstOverrunMicros / 1000, s.skippedInInterval, s.overruns))
         }
         guard live else { return }
         let line = String(
