@@ -31,11 +31,13 @@ public final class PPOContinuous {
     public let critic: Sequential
     public let optimizer: Adam
     /// Running observation statistics (used only when `config.normalizeObservations`).
-    public private(set) var observationStatistics: RunningMeanStd
-    public private(set) var returnStatistics = RunningMeanStd(size: 1)
+    public internal(set) var observationStatistics: RunningMeanStd
+    public internal(set) var returnStatistics = RunningMeanStd(size: 1)
     private let env: ContinuousVectorEnvironment
     private let makeEvaluationEnvironment: (Int) -> ContinuousVectorEnvironment
-    private var rng: SeededGenerator
+    var rng: SeededGenerator
+    /// Where training stands (restored from a checkpoint on resume).
+    public internal(set) var counters = TrainingCounters()
     private let parallelBranches = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 ? 2 : 1
     private let actionSize: Int
     private let low: [Float]
@@ -104,14 +106,16 @@ public final class PPOContinuous {
         var envActions = [Float](repeating: 0, count: n * aSize)
         var sampled = [Float](repeating: 0, count: aSize)
         var discountedReturns = [Float](repeating: 0, count: n)
-        var recentReturns: [Double] = []
-        var envSteps = 0
-        var lastEvaluation: EvaluationResult?
+        var recentReturns = counters.recentReturns
+        var envSteps = counters.envSteps
+        var lastEvaluation = counters.lastEvaluation
+        let secondsBefore = counters.seconds
         var solved = false
         var metrics = UpdateMetrics()
 
-        env.reset(seed: seed)
-        for update in 1...updates {
+        // A resumed run starts fresh episodes (see `Checkpoint`).
+        env.reset(seed: counters.update == 0 ? seed : seed &+ 0x5EED_0000 &+ UInt64(counters.update))
+        for update in stride(from: counters.update + 1, through: updates, by: 1) {
             if shouldStop() { break }
             if c.annealLearningRate {
                 optimizer.learningRate = c.learningRate * (1 - Float(update - 1) / Float(updates))
@@ -182,7 +186,12 @@ public final class PPOContinuous {
                 lastEvaluation = evaluation
                 if evaluation.mean >= target { solved = true }
             }
-            let elapsed = Double(MonotonicClock.now() - start) / 1e9
+            let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
+            counters.update = update
+            counters.envSteps = envSteps
+            counters.seconds = elapsed
+            counters.recentReturns = recentReturns
+            counters.lastEvaluation = lastEvaluation
             progress(TrainingProgress(
                 update: update, updates: updates, envSteps: envSteps, totalSteps: updates * batch,
                 elapsedSeconds: elapsed, recentMeanReturn: recentReturns.isEmpty ? nil : recentMean,
@@ -193,7 +202,7 @@ public final class PPOContinuous {
             lastEvaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 7_777)
             solved = c.solvedReturn.map { lastEvaluation!.mean >= $0 } ?? false
         }
-        let wall = Double(MonotonicClock.now() - start) / 1e9
+        let wall = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
         return TrainingResult(envSteps: envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
     }
 

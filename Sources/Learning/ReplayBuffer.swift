@@ -34,6 +34,23 @@ public struct ReplayBuffer: Sendable {
         terminated = Array(repeating: 0, count: capacity)
     }
 
+    /// A buffer holding `count` transitions already laid out (a checkpoint's); arrays sized for `capacity`.
+    init(
+        capacity: Int, observationSize: Int, actionSize: Int, observations: [Float], nextObservations: [Float],
+        actions: [Float], rewards: [Float], terminated: [Float], count: Int, cursor: Int
+    ) {
+        self.capacity = capacity
+        self.observationSize = observationSize
+        self.actionSize = actionSize
+        self.observations = observations
+        self.nextObservations = nextObservations
+        self.actions = actions
+        self.rewards = rewards
+        self.terminated = terminated
+        self.count = count
+        self.cursor = cursor
+    }
+
     /// Stores one transition, overwriting the oldest when full.
     public mutating func add(
         observation: ArraySlice<Float>, action: ArraySlice<Float>, reward: Float, nextObservation: ArraySlice<Float>, terminated done: Bool

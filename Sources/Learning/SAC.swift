@@ -28,10 +28,18 @@ public final class SAC {
     /// log α, the entropy temperature.
     public let logAlpha: Parameter
     let alphaOptimizer: Adam
-    public private(set) var buffer: ReplayBuffer
+    public internal(set) var buffer: ReplayBuffer
     private let env: ContinuousVectorEnvironment
     private let makeEvaluationEnvironment: (Int) -> ContinuousVectorEnvironment
-    private var rng: SeededGenerator
+    var rng: SeededGenerator
+    /// Where training stands (restored from a checkpoint on resume). SAC's "update" is a block of 200 env
+    /// steps (one progress report), the unit of checkpoint intervals.
+    public internal(set) var counters = TrainingCounters()
+    /// Critic gradient steps taken so far.
+    var gradientUpdates = 0
+    /// The latest actor step's loss and entropy estimate (the actor updates every `policyFrequency` steps).
+    private var lastActorLoss: Float = 0
+    private var lastEntropy: Float = 0
     let actionSize: Int
     let observationSize: Int
     /// Per actuator: (high − low)/2 and (high + low)/2.
@@ -157,17 +165,20 @@ public final class SAC {
         let start = MonotonicClock.now()
         let iterations = max(1, c.totalSteps / n)
         var envActions = [Float](repeating: 0, count: n * a)
-        var recentReturns: [Double] = []
-        var envSteps = 0
-        var lastEvaluation: EvaluationResult?
+        var recentReturns = counters.recentReturns
+        var envSteps = counters.envSteps
+        var lastEvaluation = counters.lastEvaluation
+        let secondsBefore = counters.seconds
         var solved = false
         var metrics = UpdateMetrics()
-        var updates = 0
-        var nextEvaluation = c.evaluationInterval
+        var updates = gradientUpdates
+        var nextEvaluation = (envSteps / c.evaluationInterval + 1) * c.evaluationInterval
         let reportEvery = max(1, 200 / n)
 
-        env.reset(seed: seed)
-        for iteration in 1...iterations {
+        // A resumed run starts fresh episodes (see `Checkpoint`).
+        env.reset(seed: counters.update == 0 ? seed : seed &+ 0x5EED_0000 &+ UInt64(counters.update))
+        let reports = (iterations + reportEvery - 1) / reportEvery
+        for iteration in stride(from: counters.envSteps / n + 1, through: iterations, by: 1) {
             if shouldStop() { break }
             let observations = env.observations
             if envSteps < c.learningStarts {
@@ -208,9 +219,16 @@ public final class SAC {
                 }
             }
             if iteration % reportEvery == 0 || solved || iteration == iterations {
-                let elapsed = Double(MonotonicClock.now() - start) / 1e9
+                let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
+                let report = (iteration + reportEvery - 1) / reportEvery
+                counters.update = report
+                counters.envSteps = envSteps
+                counters.seconds = elapsed
+                counters.recentReturns = recentReturns
+                counters.lastEvaluation = lastEvaluation
+                gradientUpdates = updates
                 progress(TrainingProgress(
-                    update: iteration, updates: iterations, envSteps: envSteps, totalSteps: iterations * n,
+                    update: report, updates: reports, envSteps: envSteps, totalSteps: iterations * n,
                     elapsedSeconds: elapsed, recentMeanReturn: recentReturns.isEmpty ? nil : recentMean,
                     lastEvaluation: lastEvaluation, metrics: metrics))
             }
@@ -220,7 +238,7 @@ public final class SAC {
             lastEvaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 7_777)
             solved = c.solvedReturn.map { lastEvaluation!.mean >= $0 } ?? false
         }
-        let wall = Double(MonotonicClock.now() - start) / 1e9
+        let wall = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
         return TrainingResult(envSteps: envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
     }
 
@@ -235,6 +253,8 @@ public final class SAC {
         var rew = [Float](repeating: 0, count: b), done = rew
         buffer.gather(indices, observations: &obs, actions: &act, rewards: &rew, nextObservations: &next, terminated: &done)
         var metrics = UpdateMetrics()
+        metrics.policyLoss = lastActorLoss
+        metrics.entropy = lastEntropy
 
         // Critics: y = r + γ (1 − d) (min Q'(s', a') − α log π(a'|s')), a' ~ π(s').
         let alphaNow = alpha
@@ -260,6 +280,8 @@ public final class SAC {
                 let (actorLoss, meanLogProb) = updateActor(observations: obs, rows: b, alpha: alpha)
                 metrics.policyLoss = actorLoss
                 metrics.entropy = -meanLogProb
+                lastActorLoss = actorLoss
+                lastEntropy = -meanLogProb
                 if c.autotune {
                     // L(log α) = mean(−α (log π + H̄)): ∂L/∂ log α = −α · mean(log π + H̄)
                     alphaOptimizer.zeroGradients()

@@ -7,6 +7,8 @@ import Simulation
 public protocol Trainer: AnyObject {
     /// `ppo` or `sac`.
     var algorithm: String { get }
+    /// The run's master seed.
+    var seed: UInt64 { get }
     /// The mean deterministic return that counts as solved, if any.
     var solvedReturn: Double? { get }
     /// Trains until solved, out of budget, or `shouldStop()` returns true (checked between updates).
@@ -34,7 +36,7 @@ public enum TrainingSetup {
     public static func make(
         description: RobotDescription, algorithm: String, seed: UInt64, preset: PresetFile,
         overrides: [ConfigSetting], totalSteps: Int?
-    ) throws -> Trainer {
+    ) throws -> CheckpointableTrainer {
         guard algorithms.contains(algorithm) else {
             throw ReflexError(.invalidArgument, "unknown algorithm '\(algorithm)' (known: \(algorithms.joined(separator: ", ")))")
         }

@@ -45,6 +45,23 @@ public final class Adam {
         }
     }
 
+    /// The optimizer's state (step count and both moment estimates, one array per parameter), for checkpoints.
+    public var state: (step: Int, firstMoments: [[Float]], secondMoments: [[Float]]) {
+        (step, firstMoments, secondMoments)
+    }
+
+    /// Restores a state taken from an optimizer over parameters of the same shapes.
+    public func restore(step: Int, firstMoments m: [[Float]], secondMoments v: [[Float]]) throws {
+        guard m.count == parameters.count, v.count == parameters.count,
+              zip(parameters, zip(m, v)).allSatisfy({ $0.value.count == $1.0.count && $0.value.count == $1.1.count })
+        else {
+            throw AdamStateError(message: "optimizer state does not fit \(parameters.count) parameters of sizes \(parameters.map(\.value.count))")
+        }
+        self.step = step
+        firstMoments = m
+        secondMoments = v
+    }
+
     public func zeroGradients() {
         for p in parameters { p.zeroGradient() }
     }
@@ -74,3 +91,9 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// An optimizer state that does not fit the optimizer's parameters.
+public struct AdamStateError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

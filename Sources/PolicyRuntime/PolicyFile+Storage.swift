@@ -153,50 +153,7 @@ extension PolicyFile {
         } catch let error as ReflexError {
             throw ReflexError(error.code, "\(path): \(error.message)")
         }
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw ReflexError(.io, "\(path): cannot create temporary file \(temporary): \(Self.errnoText())")
-        }
-        var renamed = false
-        var isOpen = true
-        defer {
-            if isOpen { close(fd) }
-            if !renamed { unlink(temporary) }
-        }
-        try bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let written = posixWrite(fd, base + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ReflexError(.io, "\(path): cannot write temporary file \(temporary): \(Self.errnoText())")
-                }
-                offset += written
-            }
-        }
-        guard fsync(fd) == 0 else {
-            throw ReflexError(.io, "\(path): cannot flush temporary file \(temporary): \(Self.errnoText())")
-        }
-        isOpen = false
-        guard close(fd) == 0 else {
-            throw ReflexError(.io, "\(path): cannot close temporary file \(temporary): \(Self.errnoText())")
-        }
-        try hook?(temporary)
-        guard rename(temporary, path) == 0 else {
-            throw ReflexError(.io, "\(path): cannot replace file with \(temporary): \(Self.errnoText())")
-        }
-        renamed = true
-        // Make the rename itself durable; failure here does not undo a complete write.
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            _ = fsync(directoryFD)
-            close(directoryFD)
-        }
+        try AtomicFile.write(bytes, to: path, beforeRename: hook)
     }
 
     // MARK: - Helpers
@@ -259,13 +216,4 @@ extension PolicyFile {
         @unknown default: return "\(error)"
         }
     }
-}
-
-/// POSIX `write`, named apart from `PolicyFile.write(to:)`.
-private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, buffer, count)
-    #else
-    return Darwin.write(fd, buffer, count)
-    #endif
 }

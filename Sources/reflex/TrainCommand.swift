@@ -39,6 +39,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a preset hyperparameter: section.key=value (repeatable).")
     var settings: [String] = []
 
+    @Option(help: "Continue the run in this folder from its last checkpoint (same robot, algorithm and settings).")
+    var resume: String?
+
+    @Option(help: "Write a checkpoint every N updates (PPO: rollouts; SAC: 200 env steps); 0 turns checkpoints off.")
+    var checkpointEvery: Int = 10
+
     @Flag(help: "Print the summary as one JSON object on standard output.")
     var json = false
 
@@ -47,10 +53,16 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
+        if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be ≥ 0, got \(checkpointEvery)") }
+        if resume != nil && !settings.isEmpty {
+            throw ValidationError("--resume continues with the run's own settings; --set cannot change them")
+        }
+        if let resume, let runDir, runDir != resume { throw ValidationError("--resume \(resume) is the run folder; --run-dir \(runDir) disagrees") }
     }
 
     /// Where the run's files go.
     var runDirectory: String {
+        if let resume { return resume }
         if let runDir { return runDir }
         if let out {
             let url = URL(fileURLWithPath: out)
@@ -61,12 +73,22 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let description = try RobotDescription.bundled(named: robot)
-        let overrides = try settings.map(ConfigSetting.parse)
-        let preset = try PresetFile.bundled(robot: description.name, knownSections: TrainingSetup.algorithms)
-        let trainer = try TrainingSetup.make(
-            description: description, algorithm: algo, seed: seed, preset: preset, overrides: overrides, totalSteps: steps)
-
         let runFolder = runDirectory
+        let checkpointPath = runFolder + "/" + Checkpoint.fileName
+        let trainer: CheckpointableTrainer
+        if resume != nil {
+            let checkpoint = try Checkpoint.load(path: checkpointPath)
+            if let trained = checkpoint.metadata["robot"], trained != description.name {
+                throw ReflexError(.invalidArgument, "\(checkpointPath) is a \(trained) run, not \(description.name)")
+            }
+            trainer = try TrainingSetup.resume(description: description, checkpoint: checkpoint, totalSteps: steps)
+        } else {
+            let overrides = try settings.map(ConfigSetting.parse)
+            let preset = try PresetFile.bundled(robot: description.name, knownSections: TrainingSetup.algorithms)
+            trainer = try TrainingSetup.make(
+                description: description, algorithm: algo, seed: seed, preset: preset, overrides: overrides, totalSteps: steps)
+        }
+
         let policyPath = out ?? runFolder + "/policy.safetensors"
         let fm = FileManager.default
         do {
@@ -75,20 +97,35 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw ReflexError(.io, "cannot create the run folder \(runFolder): \(error.localizedDescription)")
         }
-        let metrics = try MetricsLog(path: runFolder + "/metrics.csv")
+        let metrics = try MetricsLog(path: runFolder + "/metrics.csv", append: resume != nil)
+        func saveCheckpoint() {
+            var checkpoint = trainer.checkpoint()
+            checkpoint.metadata["robot"] = description.name
+            do {
+                try checkpoint.write(to: checkpointPath)
+            } catch {
+                printError("warning: checkpoint not written: \(error)")
+            }
+        }
+        if resume != nil {
+            let c = trainer.counters
+            printError("Resuming \(runFolder) at update \(c.update), \(c.envSteps) env steps, \(formatDuration(c.seconds)) trained")
+        }
 
         StopSignal.install()
         let bar = ProgressLine(enabled: !quiet)
         let label = "\(description.name) \(trainer.algorithm)"
         let result = trainer.train(shouldStop: { StopSignal.requested }) { p in
             metrics.record(p)
+            if checkpointEvery > 0 && p.update % checkpointEvery == 0 { saveCheckpoint() }
             bar.update(progressText(label, p), now: p.elapsedSeconds, force: p.update == p.updates)
         }
         bar.finish()
         let interrupted = StopSignal.requested
+        if checkpointEvery > 0 || interrupted { saveCheckpoint() }
 
         let provenance = Provenance(
-            robot: description.name, algorithm: trainer.algorithm, seed: seed, envSteps: result.envSteps,
+            robot: description.name, algorithm: trainer.algorithm, seed: trainer.seed, envSteps: result.envSteps,
             meanReturn: result.evaluation.mean, evaluationEpisodes: result.evaluation.episodes,
             trainingSeconds: result.wallSeconds, date: ISO8601DateFormatter().string(from: Date()),
             reflexVersion: ReflexVersion.current, command: CommandLine.arguments.joined(separator: " "),
@@ -96,18 +133,19 @@ struct TrainCommand: ParsableCommand {
         try trainer.policyFile(description: description, provenance: provenance).write(to: policyPath)
         let curvePath = runFolder + "/learning_curve.png"
         let curve = LearningCurve(
-            points: metrics.curve, target: trainer.solvedReturn, title: "\(description.name) \(trainer.algorithm) seed \(seed)")
+            points: metrics.curve, target: trainer.solvedReturn,
+            title: "\(description.name) \(trainer.algorithm) seed \(trainer.seed)")
         if !fm.createFile(atPath: curvePath, contents: Data(curve.png())) {
             printError("warning: could not write \(curvePath)")
         }
 
         if json {
             try printJSON([
-                "robot": description.name, "algorithm": trainer.algorithm, "seed": seed, "env_steps": result.envSteps,
+                "robot": description.name, "algorithm": trainer.algorithm, "seed": trainer.seed, "env_steps": result.envSteps,
                 "wall_seconds": result.wallSeconds, "mean_return": result.evaluation.mean,
                 "std_return": result.evaluation.std, "evaluation_episodes": result.evaluation.episodes,
                 "solved": result.solved, "interrupted": interrupted, "policy": policyPath, "run_dir": runFolder,
-                "metrics": metrics.path, "learning_curve": curvePath,
+                "metrics": metrics.path, "learning_curve": curvePath, "checkpoint": checkpointEvery > 0 ? checkpointPath : NSNull(),
             ])
         } else {
             if interrupted { print("Interrupted: stopping early and saving.") }
@@ -118,6 +156,7 @@ struct TrainCommand: ParsableCommand {
             print("Policy:   \(policyPath)")
             print("Metrics:  \(metrics.path)")
             print("Curve:    \(curvePath)")
+            if checkpointEvery > 0 || interrupted { print("Resume:   reflex train \(description.name) --resume \(runFolder)") }
         }
         if !result.solved && !interrupted { throw ExitCode(2) }
     }

@@ -115,3 +115,53 @@ final class ContinuousControlTests: XCTestCase {
         }
     }
 }
+
+/// Checkpoints: a restored trainer holds exactly the saved state and continues from its counters.
+final class CheckpointTests: XCTestCase {
+    func trainer(_ algorithm: String, steps: Int) throws -> CheckpointableTrainer {
+        try TrainingSetup.make(
+            description: RobotDescription.bundled(named: "pendulum"), algorithm: algorithm, seed: 8,
+            preset: PresetFile.bundled(robot: "pendulum", knownSections: TrainingSetup.algorithms),
+            overrides: algorithm == "sac" ? [ConfigSetting.parse("sac.learning_starts=100")] : [], totalSteps: steps)
+    }
+
+    func roundTrip(_ algorithm: String, steps: Int, parameters: (CheckpointableTrainer) -> [Parameter]) throws {
+        let a = try trainer(algorithm, steps: steps)
+        var reports = 0
+        _ = a.train(shouldStop: { reports >= 2 }, progress: { _ in reports += 1 })
+        let path = NSTemporaryDirectory() + "ckpt-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try a.checkpoint().write(to: path)
+        let loaded = try Checkpoint.load(path: path)
+        let b = try TrainingSetup.resume(description: RobotDescription.bundled(named: "pendulum"), checkpoint: loaded, totalSteps: nil)
+        XCTAssertEqual(parameters(b).map(\.value), parameters(a).map(\.value))
+        XCTAssertEqual(b.counters, a.counters)
+        XCTAssertEqual(b.counters.update, 2)
+        var updates: [Int] = []
+        let result = b.train(shouldStop: { updates.count >= 1 }, progress: { updates.append($0.update) })
+        XCTAssertEqual(updates, [3], "the resumed run continues with the next update")
+        XCTAssertGreaterThan(result.envSteps, a.counters.envSteps)
+    }
+
+    func testPPOCheckpointRoundTrip() throws {
+        try roundTrip("ppo", steps: 20_480) { t in
+            let p = t as! PPOContinuous
+            return p.actor.parameters + [p.logStd] + p.critic.parameters
+        }
+    }
+
+    func testSACCheckpointRoundTripKeepsTheReplayBuffer() throws {
+        try roundTrip("sac", steps: 2_000) { t in
+            let s = t as! SAC
+            return s.actor.parameters + s.q1Target.parameters + [s.logAlpha]
+        }
+    }
+
+    func testForeignAndMissingCheckpointsAreRefused() throws {
+        let path = NSTemporaryDirectory() + "ckpt-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertThrowsError(try Checkpoint.load(path: path)) { XCTAssertTrue("\($0)".contains("no checkpoint here"), "\($0)") }
+        try Data(Safetensors.encode(tensors: [:], metadata: ["format": "something-else"])).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try Checkpoint.load(path: path)) { XCTAssertTrue("\($0)".contains("not a Reflex training checkpoint"), "\($0)") }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import NeuralNet
+import PolicyRuntime
+import ReflexCore
+
+/// Where a training run stands: enough, with the networks and optimizers, to continue it.
+public struct TrainingCounters: Codable, Sendable, Equatable {
+    /// Updates completed (PPO: rollouts; SAC: progress reports of its steps).
+    public var update = 0
+    public var envSteps = 0
+    /// Wall seconds spent training so far, over every resumed session.
+    public var seconds = 0.0
+    /// Returns of the last (up to 20) finished training episodes.
+    public var recentReturns: [Double] = []
+    public var lastEvaluation: EvaluationResult?
+
+    public init() {}
+}
+
+/// A training checkpoint: every network's parameters, every optimizer's moments, normalizer statistics,
+/// counters and the configuration, as one safetensors file (`checkpoint.safetensors` in the run folder).
+///
+/// Written atomically (temporary file + fsync + rename), so killing training at any moment leaves the
+/// previous checkpoint or the new one. The random generators are re-seeded from (seed, update) on resume
+/// and the environments start fresh episodes, so a resumed run continues the learning but is not
+/// bit-identical to one that was never stopped.
+public struct Checkpoint {
+    public static let fileName = "checkpoint.safetensors"
+    public static let formatTag = "reflex-checkpoint"
+
+    public var tensors: [String: Tensor] = [:]
+    public var metadata: [String: String] = [:]
+
+    public init() {}
+
+    public init(tensors: [String: Tensor], metadata: [String: String]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    public func write(to path: String) throws {
+        var meta = metadata
+        meta["format"] = Self.formatTag
+        try AtomicFile.write(Safetensors.encode(tensors: tensors, metadata: meta), to: path)
+    }
+
+    public static func load(path: String) throws -> Checkpoint {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReflexError(.io, "\(path): no checkpoint here (resume needs the run folder of an earlier `reflex train`)")
+        }
+        let decoded: (tensors: [String: Tensor], metadata: [String: String])
+        do {
+            decoded = try Safetensors.decode([UInt8](data))
+        } catch {
+            throw ReflexError(.io, "\(path): not a readable checkpoint: \(error)")
+        }
+        guard decoded.metadata["format"] == formatTag else {
+            throw ReflexError(.io, "\(path): not a Reflex training checkpoint (no \(formatTag) format tag)")
+        }
+        return Checkpoint(tensors: decoded.tensors, metadata: decoded.metadata)
+    }
+
+    // MARK: - Parts
+
+    public mutating func add(_ parameters: [Parameter], prefix: String) {
+        for p in parameters { tensors["\(prefix)/\(p.name)"] = p.value }
+    }
+
+    public func restore(_ parameters: [Parameter], prefix: String) throws {
+        for p in parameters {
+            let name = "\(prefix)/\(p.name)"
+            guard let t = tensors[name] else { throw problem("missing tensor '\(name)'") }
+            guard t.shape == p.value.shape else { throw problem("tensor '\(name)' has shape \(t.shape), the network needs \(p.value.shape)") }
+            p.value = t
+        }
+    }
+
+    public mutating func add(_ optimizer: Adam, prefix: String) {
+        let state = optimizer.state
+        metadata["\(prefix).step"] = String(state.step)
+        for k in state.firstMoments.indices {
+            tensors["\(prefix)/\(k)/m"] = Tensor(shape: [state.firstMoments[k].count], scalars: state.firstMoments[k])
+            tensors["\(prefix)/\(k)/v"] = Tensor(shape: [state.secondMoments[k].count], scalars: state.secondMoments[k])
+        }
+    }
+
+    public func restore(_ optimizer: Adam, prefix: String) throws {
+        guard let step = metadata["\(prefix).step"].flatMap(Int.init) else { throw problem("missing '\(prefix).step'") }
+        var m: [[Float]] = [], v: [[Float]] = []
+        for k in optimizer.parameters.indices {
+            guard let mk = tensors["\(prefix)/\(k)/m"], let vk = tensors["\(prefix)/\(k)/v"] else {
+                throw problem("missing optimizer moments '\(prefix)/\(k)'")
+            }
+            m.append(mk.scalars)
+            v.append(vk.scalars)
+        }
+        do {
+            try optimizer.restore(step: step, firstMoments: m, secondMoments: v)
+        } catch {
+            throw problem("\(prefix): \(error)")
+        }
+    }
+
+    public mutating func setJSON<T: Encodable>(_ key: String, _ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        metadata[key] = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    public func json<T: Decodable>(_ key: String, as type: T.Type = T.self) throws -> T {
+        guard let text = metadata[key] else { throw problem("missing '\(key)'") }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            return try decoder.decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw problem("'\(key)' does not decode: \(error)")
+        }
+    }
+
+    func problem(_ text: String) -> ReflexError {
+        ReflexError(.io, "checkpoint: \(text)")
+    }
+
+    /// The re-seeded generator a resumed run uses after `update` updates.
+    static func resumedGenerator(seed: UInt64, update: Int) -> SeededGenerator {
+        SeededGenerator(seed: seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(update + 1)))
+    }
+}
