@@ -61,7 +61,7 @@ let package = Package(
             name: "PolicyRuntimeTests", dependencies: ["PolicyRuntime", "NeuralNet", "ReflexCore"],
             exclude: ["check_policy_file.py"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Simulation", "NeuralNet", "PolicyRuntime"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CBridge", "ReflexCore", "ReflexTestSupport"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CBridge", "ReflexCore", "ReflexTestSupport", "CAllocationCounter"]),
         // Test-only: interposes malloc to count a thread's heap allocations (the control loop's zero-allocation test).
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(

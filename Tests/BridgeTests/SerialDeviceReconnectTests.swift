@@ -18,7 +18,7 @@ final class SerialDeviceReconnectTests: XCTestCase {
 
     override func tearDown() { unlink(link) }
 
-    /// Answers every HELLO on the controller end with an IDENTIFY, on its own thread.
+    /// Answers every HELLO on the controller end with an IDENTIFY and every ARM with an ACK, on its own thread.
     final class Responder: @unchecked Sendable {
         let terminal: PseudoTerminal
         private let lock = NSLock()
@@ -43,11 +43,19 @@ final class SerialDeviceReconnectTests: XCTestCase {
                     let n = read(fd, &buffer, buffer.count)
                     guard n > 0 else { continue }
                     for envelope in decoder.feed(Array(buffer[0..<n])) {
-                        if case .hello = envelope.message {
+                        switch envelope.message {
+                        case .hello:
                             lock.lock()
                             hellos += 1
                             lock.unlock()
                             _ = reply.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                        case .arm:
+                            let ack = Ack(ackedSequence: envelope.sequence, ackedType: .arm, result: .ok, status: [.armed, .configured])
+                            if let frame = try? Message.ack(ack).frame(sequence: 1) {
+                                _ = frame.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                            }
+                        default:
+                            break
                         }
                     }
                 }
@@ -67,12 +75,18 @@ final class SerialDeviceReconnectTests: XCTestCase {
             return hellos
         }
 
-        /// Unplugs: stops answering, closes the pty and removes the link.
-        func unplug() {
+        /// Stops answering (the pty stays open).
+        func stopAnswering() {
             lock.lock()
+            let wasStopping = stopping
             stopping = true
             lock.unlock()
-            done.wait()
+            if !wasStopping { done.wait() }
+        }
+
+        /// Unplugs: stops answering, closes the pty and removes the link.
+        func unplug() {
+            stopAnswering()
             terminal.close()
         }
     }
