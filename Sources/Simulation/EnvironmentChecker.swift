@@ -57,7 +57,7 @@ public struct EnvironmentChecker {
         }
         var env = try make()
 
-        try check("spaces") { failures, _ in
+        check("spaces") { failures, _ in
             let obs = env.reset(seed: seed)
             if obs.count != env.observationChannels.count {
                 failures.append(Finding(check: "spaces", problem: "reset returned \(obs.count) values for \(env.observationChannels.count) sensor channels"))
