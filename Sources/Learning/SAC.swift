@@ -1,6 +1,7 @@
 import NeuralNet
 import ReflexCore
 import Simulation
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -80,6 +81,22 @@ public final class SAC {
         alphaOptimizer = Adam(parameters: [logAlpha], learningRate: config.qLearningRate)
         buffer = ReplayBuffer(
             capacity: min(config.bufferSize, max(config.totalSteps, 1)), observationSize: observationSize, actionSize: actionSize)
+    }
+
+    /// 2 when the machine has a second core: the twin critics' passes then run side by side. Results do
+    /// not depend on it (the two critics share nothing).
+    private let parallelBranches = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 ? 2 : 1
+
+    /// Runs `first` and `second`, on both cores when there are two.
+    private func both(_ first: () -> Void, _ second: () -> Void) {
+        if parallelBranches == 1 {
+            first()
+            second()
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: 2) { branch in
+            if branch == 0 { first() } else { second() }
+        }
     }
 
     public var alpha: Float { config.autotune ? expf(logAlpha.value.scalars[0]) : config.alpha }
@@ -211,8 +228,10 @@ public final class SAC {
             let recentMean = recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
             if envSteps >= nextEvaluation {
                 nextEvaluation += c.evaluationInterval
-                if let target = c.solvedReturn, recentReturns.count >= 2,
-                   PPOContinuous.reached(recentMean, target, fraction: c.evaluationTrigger) {
+                // Off-policy runs are short and an evaluation costs a few milliseconds (batched copies), so
+                // evaluate on schedule once learning has started, unless the trigger says to wait.
+                if let target = c.solvedReturn, envSteps > c.learningStarts,
+                   c.evaluationTrigger <= 0 || (recentReturns.count >= 2 && PPOContinuous.reached(recentMean, target, fraction: c.evaluationTrigger)) {
                     let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 1_000_003 &* UInt64(iteration))
                     lastEvaluation = evaluation
                     if evaluation.mean >= target { solved = true }
@@ -260,17 +279,24 @@ public final class SAC {
         let alphaNow = alpha
         let nextSample = sampleActions(Tensor(shape: [b, os], scalars: next))
         let nextInput = criticInput(observations: next, actions: nextSample.actions, rows: b)
-        let t1 = q1Target.forward(nextInput).scalars, t2 = q2Target.forward(nextInput).scalars
+        var t1: [Float] = [], t2: [Float] = []
+        both({ t1 = self.q1Target.forward(nextInput).scalars }, { t2 = self.q2Target.forward(nextInput).scalars })
         var targets = [Float](repeating: 0, count: b)
         for k in 0..<b {
             targets[k] = rew[k] + c.gamma * (1 - done[k]) * (min(t1[k], t2[k]) - alphaNow * nextSample.logProb[k])
         }
         qOptimizer.zeroGradients()
         let input = criticInput(observations: obs, actions: act, rows: b)
-        let (loss1, grad1) = Losses.meanSquaredError(prediction: q1.forward(input), target: targets)
-        _ = q1.backward(grad1)
-        let (loss2, grad2) = Losses.meanSquaredError(prediction: q2.forward(input), target: targets)
-        _ = q2.backward(grad2)
+        var loss1: Float = 0, loss2: Float = 0
+        both({
+            let (loss, grad) = Losses.meanSquaredError(prediction: self.q1.forward(input), target: targets)
+            _ = self.q1.backward(grad)
+            loss1 = loss
+        }, {
+            let (loss, grad) = Losses.meanSquaredError(prediction: self.q2.forward(input), target: targets)
+            _ = self.q2.backward(grad)
+            loss2 = loss
+        })
         qOptimizer.update()
         metrics.valueLoss = (loss1 + loss2) / 2
 
@@ -303,19 +329,19 @@ public final class SAC {
         let os = observationSize, a = actionSize
         let sample = sampleActions(Tensor(shape: [b, os], scalars: obs))
         let input = criticInput(observations: obs, actions: sample.actions, rows: b)
-        let v1 = q1.forward(input).scalars
+        var v1: [Float] = [], v2: [Float] = []
+        both({ v1 = self.q1.forward(input).scalars }, { v2 = self.q2.forward(input).scalars })
         // dQ/da for the smaller critic of each row, through each critic's backward (their parameter
         // gradients are discarded: the next critic step zeroes them).
         var d1 = Tensor(zeros: [b, 1]), d2 = Tensor(zeros: [b, 1])
-        let v2 = q2.forward(input).scalars
         var loss: Float = 0, meanLogProb: Float = 0
         for k in 0..<b {
             if v1[k] <= v2[k] { d1.scalars[k] = 1 } else { d2.scalars[k] = 1 }
             loss += alpha * sample.logProb[k] - min(v1[k], v2[k])
             meanLogProb += sample.logProb[k]
         }
-        let g1 = q1.backward(d1)
-        let g2 = q2.backward(d2)
+        var g1 = Tensor(zeros: [0]), g2 = Tensor(zeros: [0])
+        both({ g1 = self.q1.backward(d1) }, { g2 = self.q2.backward(d2) })
         var dOut = Tensor(zeros: [b, 2 * a])
         let w = os + a
         let span = 0.5 * (config.logStdMax - config.logStdMin)

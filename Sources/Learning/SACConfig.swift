@@ -37,9 +37,9 @@ public struct SACConfig: Codable, Equatable, Sendable {
     public var logStdMin: Float = -5
     public var logStdMax: Float = 2
     /// Deterministic evaluation after every `evaluationInterval` steps once the recent training return
-    /// reaches `evaluationTrigger` of `solvedReturn`.
+    /// reaches `evaluationTrigger` of `solvedReturn` (0: regardless of the training return).
     public var evaluationInterval = 1_000
-    public var evaluationTrigger: Double = 0.9
+    public var evaluationTrigger: Double = 0
     /// Mean deterministic return over `evaluationEpisodes` that counts as solved; nil: whole budget.
     public var solvedReturn: Double? = nil
     public var evaluationEpisodes = 10

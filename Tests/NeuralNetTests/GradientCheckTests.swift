@@ -71,6 +71,43 @@ final class GradientCheckTests: XCTestCase {
         check(mlp, input: randomTensor([5, 4]))
     }
 
+    func testConv2DGradients() {
+        // 2 images, 2 channels of 6×5, 3 filters of 3×3, stride 2, padding 1: padding and stride both matter.
+        let layer = Conv2D(inputChannels: 2, filters: 3, kernel: (3, 3), stride: 2, padding: 1, name: "c", gain: 1, using: &rng)
+        layer.bias.value = randomTensor([3])
+        check(layer, input: randomTensor([2, 2, 6, 5]))
+    }
+
+    func testConv2DMatchesADirectConvolution() {
+        let layer = Conv2D(inputChannels: 1, filters: 1, kernel: (2, 2), stride: 1, padding: 0)
+        layer.weight.value = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
+        layer.bias.value = Tensor(shape: [1], scalars: [0.5])
+        let x = Tensor(shape: [1, 1, 3, 3], scalars: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        // Top-left window [1 2; 4 5] · [1 2; 3 4] = 1 + 4 + 12 + 20 = 37, + 0.5.
+        XCTAssertEqual(layer.forward(x).scalars, [37.5, 47.5, 67.5, 77.5])
+        XCTAssertEqual(layer.outputSize(height: 64, width: 64).height, 63)
+    }
+
+    func testFlattenAndConvNetworkGradients() {
+        let net = Sequential([
+            Conv2D(inputChannels: 1, filters: 2, kernel: (3, 3), stride: 2, name: "c0", gain: 1, using: &rng), ReLU(), Flatten(),
+            Linear(inputSize: 2 * 3 * 3, outputSize: 2, name: "l", gain: 1, using: &rng),
+        ])
+        var x = randomTensor([2, 1, 7, 7])
+        for i in 0..<x.count where abs(x.scalars[i]) < 0.05 { x.scalars[i] = 0.3 }
+        check(net, input: x)
+    }
+
+    func testLayerNormGradients() {
+        let layer = LayerNorm(features: 5, name: "ln")
+        layer.gamma.value = randomTensor([5])
+        layer.beta.value = randomTensor([5])
+        check(layer, input: randomTensor([3, 5], scale: 2))
+        let y = LayerNorm(features: 4).forward(Tensor(shape: [1, 4], scalars: [1, 2, 3, 4]))
+        XCTAssertEqual(y.scalars.reduce(0, +), 0, accuracy: 1e-5)
+        XCTAssertEqual(y.scalars.map { $0 * $0 }.reduce(0, +) / 4, 1, accuracy: 1e-4)
+    }
+
     func testCategoricalGradientMatchesFiniteDifferences() {
         // L = Σ_rows a_row · log p(action_row) + b_row · H_row
         let logits = randomTensor([4, 3], scale: 2)
