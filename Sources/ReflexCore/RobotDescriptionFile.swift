@@ -323,7 +323,7 @@ extension DescriptionFile {
         }
 
         let actionSpace = try validatedActions(actuatorSpecs)
-        let ranges = try validatedRandomization(sim)
+        let ranges = try validatedRandomization(sim, sensors: sensorSpecs, actuators: actuatorSpecs)
         return RobotDescription(
             name: name, simulator: simulator, summary: summary, controlPeriod: controlPeriod, physics: physics,
             integrator: integrator, task: task, maxEpisodeSteps: episode.maxSteps, sensors: sensorSpecs,
@@ -417,16 +417,24 @@ extension DescriptionFile {
         return model
     }
 
-    private func validatedRandomization(_ sim: SimulatorSchema) throws -> [ParameterRange] {
+    private func validatedRandomization(
+        _ sim: SimulatorSchema, sensors: [ChannelSpec], actuators: [ChannelSpec]
+    ) throws -> [ParameterRange] {
         var ranges: [ParameterRange] = []
         for key in (randomization ?? [:]).keys.sorted() {
             let path = "randomization.\(key)"
             let bounds = randomization?[key] ?? []
-            let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let section = ParameterRange.Section(rawValue: String(parts[0])) else {
-                throw DescriptionIssue(path, "name a parameter as physics.<name> or task.<name>")
+            let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if let section = parts.first, section == "sensors" || section == "actuators" {
+                ranges.append(try validatedChannelRange(parts, bounds, at: path, sensors: sensors, actuators: actuators))
+                continue
             }
-            let name = String(parts[1])
+            guard parts.count == 2, let section = ParameterRange.Section(rawValue: parts[0]) else {
+                throw DescriptionIssue(
+                    path,
+                    "name a parameter as physics.<name>, task.<name>, sensors.<channel>.noise, sensors.<channel>.latency_ticks, actuators.<channel>.deadzone or actuators.latency_ticks")
+            }
+            let name = parts[1]
             let parameters = section == .physics ? sim.physics : sim.task
             guard let parameter = parameters.first(where: { $0.name == name }) else {
                 throw DescriptionIssue(
@@ -450,6 +458,55 @@ extension DescriptionFile {
             ranges.append(ParameterRange(section: section, name: name, low: low, high: high))
         }
         return ranges
+    }
+
+    /// `sensors.<channel>.noise|latency_ticks`, `actuators.<channel>.deadzone`, `actuators.latency_ticks`.
+    private func validatedChannelRange(
+        _ parts: [String], _ bounds: [Double], at path: String, sensors: [ChannelSpec], actuators: [ChannelSpec]
+    ) throws -> ParameterRange {
+        let isSensor = parts[0] == "sensors"
+        let channels = isSensor ? sensors : actuators
+        let fields = isSensor ? ["noise", "latency_ticks"] : ["deadzone"]
+        let field: String
+        var channel: ChannelSpec?
+        if !isSensor && parts.count == 2 && parts[1] == "latency_ticks" {
+            field = "latency_ticks"
+        } else {
+            guard parts.count == 3 else {
+                throw DescriptionIssue(
+                    path, isSensor ? "name sensors.<channel>.noise or sensors.<channel>.latency_ticks"
+                        : "name actuators.<channel>.deadzone or actuators.latency_ticks (every actuator)")
+            }
+            guard let found = channels.first(where: { $0.name == parts[1] }) else {
+                throw DescriptionIssue(
+                    path, "no \(isSensor ? "sensor" : "actuator") channel named '\(parts[1])' (\(channels.map(\.name).joined(separator: ", ")))")
+            }
+            guard fields.contains(parts[2]) else {
+                throw DescriptionIssue(path, "\(parts[0]) can randomize \(fields.joined(separator: " or ")) per channel, not '\(parts[2])'")
+            }
+            channel = found
+            field = parts[2]
+        }
+        guard bounds.count == 2 else { throw DescriptionIssue(path, "expected [low, high], got \(bounds.count) value(s)") }
+        let (low, high) = (bounds[0], bounds[1])
+        guard low.isFinite, high.isFinite, low <= high else {
+            throw DescriptionIssue(path, "expected finite low ≤ high, got [\(formatNumber(low)), \(formatNumber(high))]")
+        }
+        switch field {
+        case "latency_ticks":
+            guard low >= 0, high <= 1000, low == low.rounded(), high == high.rounded() else {
+                throw DescriptionIssue(path, "latency ranges are whole control periods in 0…1000, got [\(formatNumber(low)), \(formatNumber(high))]")
+            }
+        case "deadzone":
+            let reach = Swift.max(abs(channel?.min ?? 0), abs(channel?.max ?? 0))
+            guard low >= 0, high < reach else {
+                throw DescriptionIssue(path, "a deadzone stays in 0 ≤ deadzone < \(formatNumber(reach)), got [\(formatNumber(low)), \(formatNumber(high))]")
+            }
+        default:
+            guard low >= 0 else { throw DescriptionIssue(path, "noise must stay ≥ 0, but the range starts at \(formatNumber(low))") }
+        }
+        let name = channel.map { "\($0.name).\(field)" } ?? field
+        return ParameterRange(section: isSensor ? .sensors : .actuators, name: name, low: low, high: high)
     }
 
     private func validatedActions(_ actuators: [ChannelSpec]) throws -> ActionSpace {

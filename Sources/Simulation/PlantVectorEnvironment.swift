@@ -61,17 +61,23 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
     private let randomize: Bool
     /// Actuator values applied while commands are in flight: the safe values clipped to the action space.
     private let idle: [Double]
-    // Sensor models, per channel: noise σ, quantization step (0 none), range, latency.
-    private let noise: [Double], quantum: [Double], channelMin: [Double], channelMax: [Double], sensorLatency: [Int]
-    private let applyNoise: Bool
+    // Sensor models, per channel: quantization step (0 none) and range.
+    private let quantum: [Double], channelMin: [Double], channelMax: [Double]
+    /// Ring sizes: the largest sensor latency + 1 and the largest actuator latency any episode can draw.
     private let historyDepth: Int
-    private let actuatorDelay: Int
+    private let maxDelay: Int
+    /// Per copy, for its current episode: noise σ and latency per sensor channel [count × sensorCount],
+    /// whether noise and quantization apply at all, and the actuator latency.
+    private let copyNoise: UnsafeMutablePointer<Double>
+    private let copyLatency: UnsafeMutablePointer<Int>
+    private let copyApplyNoise: UnsafeMutablePointer<Bool>
+    private let copyDelay: UnsafeMutablePointer<Int>
 
     /// [stateSize × count]
     private let states: UnsafeMutablePointer<Double>
     /// [count × actionSize], the clipped commands, then the values applied.
     private let commands: UnsafeMutablePointer<Double>
-    /// [count × actuatorDelay × actionSize] commands in flight, and each copy's ring position.
+    /// [count × maxDelay × actionSize] commands in flight, and each copy's ring position.
     private let inFlight: UnsafeMutablePointer<Double>
     private let inFlightHead: UnsafeMutablePointer<Int>
     /// [count × sensorCount] the plant's values of this step.
@@ -117,15 +123,18 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
         stateSize = Model.stateSize
         maxSteps = d.maxEpisodeSteps
         idle = d.actuators.indices.map { min(max(d.actuators[$0].safeValue ?? 0, low[$0]), high[$0]) }
-        let models = options.sensorModels ? d.sensorModels : Array(repeating: SensorModel(), count: d.sensors.count)
-        noise = models.map(\.noise)
-        quantum = models.map { $0.raw != nil ? 1 : ($0.resolution ?? 0) }
+        quantum = d.sensorModels.map { $0.raw != nil ? 1 : ($0.resolution ?? 0) }
         channelMin = d.sensors.map(\.min)
         channelMax = d.sensors.map(\.max)
-        sensorLatency = models.map(\.latencyTicks)
-        applyNoise = models.contains { $0.noise > 0 || $0.resolution != nil }
-        historyDepth = (sensorLatency.max() ?? 0) + 1
-        actuatorDelay = options.actuatorLatency ? (latencies.first ?? 0) : 0
+        // Latency ranges widen the rings to the longest latency an episode can draw.
+        let ranges = randomize ? d.randomization : []
+        let sensorLatencyMax = ([0] + d.sensorModels.map(\.latencyTicks)
+            + ranges.filter { $0.section == .sensors && $0.isInteger }.map { Int($0.high) }).max() ?? 0
+        let actuatorLatencyMax = ([0] + d.actuatorModels.map(\.latencyTicks)
+            + ranges.filter { $0.section == .actuators && $0.isInteger }.map { Int($0.high) }).max() ?? 0
+        historyDepth = options.sensorModels ? sensorLatencyMax + 1 : 1
+        maxDelay = options.actuatorLatency ? actuatorLatencyMax : 0
+        let actuatorDelay = maxDelay
 
         observations = Array(repeating: 0, count: count * observationSize)
         finalObservations = Array(repeating: 0, count: count * observationSize)
@@ -137,6 +146,10 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
             p.initialize(repeating: value, count: max(n, 1))
             return p
         }
+        copyNoise = zeroed(count * d.sensors.count, 0.0)
+        copyLatency = zeroed(count * d.sensors.count, 0)
+        copyApplyNoise = zeroed(count, false)
+        copyDelay = zeroed(count, 0)
         states = zeroed(Model.stateSize * count, 0.0)
         commands = zeroed(count * low.count, 0.0)
         inFlight = zeroed(count * actuatorDelay * low.count, 0.0)
@@ -160,8 +173,9 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
     }
 
     deinit {
-        for p in [states, commands, inFlight, episodeReturn] { p.deallocate() }
-        for p in [inFlightHead, historyHead, stepsInEpisode] { p.deallocate() }
+        for p in [states, commands, inFlight, episodeReturn, copyNoise] { p.deallocate() }
+        for p in [inFlightHead, historyHead, stepsInEpisode, copyLatency, copyDelay] { p.deallocate() }
+        copyApplyNoise.deallocate()
         measured.deallocate()
         history.deallocate()
         for p in [generators, noiseGenerators, drawGenerators] {
@@ -189,6 +203,7 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
             generators[i] = SeededGenerator(seed: s)
             noiseGenerators[i] = SeededGenerator(seed: derivedSeed(s, 0x6E6F_6973_6500))
             drawGenerators[i] = SeededGenerator(seed: derivedSeed(s, 0x7261_6E64))
+            configure(i, nominal.description)
         }
         observations.withUnsafeMutableBufferPointer { obs in
             for i in 0..<count { begin(i, row: obs.baseAddress! + i * observationSize) }
@@ -197,20 +212,37 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
         finishedEpisodes.removeAll(keepingCapacity: true)
     }
 
+    /// Copy i's sensor noise, sensor latencies and actuator latency from a (drawn) description.
+    private func configure(_ i: Int, _ d: RobotDescription) {
+        let sensorModels = options.sensorModels ? d.sensorModels : Array(repeating: SensorModel(), count: sensorCount)
+        for j in 0..<sensorCount {
+            copyNoise[i * sensorCount + j] = sensorModels[j].noise
+            copyLatency[i * sensorCount + j] = min(sensorModels[j].latencyTicks, historyDepth - 1)
+        }
+        copyApplyNoise[i] = sensorModels.contains { $0.noise > 0 || $0.resolution != nil }
+        copyDelay[i] = options.actuatorLatency ? min(d.actuatorModels.first?.latencyTicks ?? 0, maxDelay) : 0
+    }
+
     /// Starts a new episode of copy i and writes its first observation (every frame) to `row`.
     @inline(__always)
     private func begin(_ i: Int, row: UnsafeMutablePointer<Float>) {
         if randomize {
+            // As RandomizedEnvironment: draw, rebuild (the plant and its hardware), reset with a fresh seed.
             let drawn = nominal.description.randomized(using: &drawGenerators[i])
-            models[i] = (try? Model(description: drawn)) ?? models[i]
-            generators[i] = SeededGenerator(seed: drawGenerators[i].split())
+            if let model = try? Model(description: drawn) {
+                models[i] = model
+                configure(i, drawn)
+            }
+            let seed = drawGenerators[i].split()
+            generators[i] = SeededGenerator(seed: seed)
+            noiseGenerators[i] = SeededGenerator(seed: derivedSeed(seed, 0x6E6F_6973_6500))
         }
         let start = models[i].initialState(using: &generators[i])
         Model.store(start, into: states + i, stride: count)
         stepsInEpisode[i] = 0
         episodeReturn[i] = 0
-        let ring = inFlight + i * actuatorDelay * actionSize
-        for k in 0..<actuatorDelay { for j in 0..<actionSize { ring[k * actionSize + j] = idle[j] } }
+        let ring = inFlight + i * maxDelay * actionSize
+        for k in 0..<maxDelay { for j in 0..<actionSize { ring[k * actionSize + j] = idle[j] } }
         inFlightHead[i] = 0
         let values = measured + i * sensorCount
         models[i].observe(start, into: values)
@@ -224,7 +256,8 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
     /// Noise, quantization and clamping of copy i's measured values, in place (as `SensorNoise`).
     @inline(__always)
     private func measure(_ i: Int, _ values: UnsafeMutablePointer<Float>) {
-        guard applyNoise else { return }
+        guard copyApplyNoise[i] else { return }
+        let noise = copyNoise + i * sensorCount
         for j in 0..<sensorCount {
             var v = Double(values[j])
             if noise[j] > 0 { v += noise[j] * noiseGenerators[i].normal() }
@@ -244,8 +277,9 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
         let head = (historyHead[i] + 1) % historyDepth
         historyHead[i] = head
         for j in 0..<sensorCount { h[head * sensorCount + j] = values[j] }
+        let latency = copyLatency + i * sensorCount
         for j in 0..<sensorCount {
-            let slot = (head - sensorLatency[j] + historyDepth) % historyDepth
+            let slot = (head - latency[j] + historyDepth) % historyDepth
             row[j] = h[slot * sensorCount + j]
         }
     }
@@ -265,7 +299,8 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
     public func step(_ actions: [Float]) {
         precondition(actions.count == count * actionSize, "expected \(count) × \(actionSize) actuator values, got \(actions.count)")
         for r in 0..<threads { finishedPerRange[r].removeAll(keepingCapacity: true) }
-        let n = count, obsSize = observationSize, act = actionSize, limit = maxSteps, delay = actuatorDelay
+        let n = count, obsSize = observationSize, act = actionSize, limit = maxSteps, maxDelay = self.maxDelay
+        let copyDelay = self.copyDelay
         let (low, high, idle) = (actionLow, actionHigh, self.idle)
         let (states, commands, inFlight, inFlightHead) = (self.states, self.commands, self.inFlight, self.inFlightHead)
         let (measured, sensors, steps, returns, models) = (self.measured, sensorCount, stepsInEpisode, episodeReturn, self.models)
@@ -287,9 +322,10 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
                         // As PlantEnvironment: clip to the action space; NaN or ±inf gives the safe value.
                         command[j] = v.isFinite ? min(max(v, Double(low[j])), Double(high[j])) : idle[j]
                     }
+                    let delay = copyDelay[i]
                     if delay > 0 {
                         // The command joins the queue; the one sent `delay` periods ago is applied.
-                        let slot = inFlight + (i * delay + inFlightHead[i]) * act
+                        let slot = inFlight + (i * maxDelay + inFlightHead[i]) * act
                         for j in 0..<act { (slot[j], command[j]) = (command[j], slot[j]) }
                         inFlightHead[i] = (inFlightHead[i] + 1) % delay
                     }

@@ -1,9 +1,11 @@
 import ReflexCore
 
 /// Per-episode domain randomization: every reset draws the description's `randomization` parameters
-/// uniformly from their ranges and builds a fresh environment from the drawn description.
+/// uniformly from their ranges and builds a fresh environment from the drawn description (so drawn
+/// sensor noise, latencies and deadzones take effect when `make` builds them), then resets it with a
+/// seed from its own stream.
 ///
-/// A seeded reset reseeds the draw, so a seed reproduces both the parameters and the start state.
+/// A seeded reset reseeds the draw, so a seed reproduces the parameters, the start state and the noise.
 public struct RandomizedEnvironment<Base: Environment>: Environment {
     public let nominal: RobotDescription
     /// The environment of the current episode.
@@ -33,7 +35,7 @@ public struct RandomizedEnvironment<Base: Environment>: Environment {
     public var parameters: [String: Double] {
         var values: [String: Double] = [:]
         for range in nominal.randomization {
-            values[range.keyPath] = range.section == .physics ? current.physics[range.name] : current.task[range.name]
+            values[range.keyPath] = current.value(of: range)
         }
         return values
     }

@@ -169,7 +169,7 @@ final class SchemaV1Tests: XCTestCase {
         assertInvalid(variant("physics.pole_mass: [0.07, 0.09]", "physics.pole_mas: [0.07, 0.09]"),
                       ": randomization.physics.pole_mas: no such parameter (physics: gravity, cart_mass")
         assertInvalid(variant("physics.pole_mass: [0.07, 0.09]", "pole_mass: [0.07, 0.09]"),
-                      ": randomization.pole_mass: name a parameter as physics.<name> or task.<name>")
+                      ": randomization.pole_mass: name a parameter as physics.<name>, task.<name>, sensors.<channel>.noise")
         assertInvalid(variant("physics.pole_mass: [0.07, 0.09]", "physics.pole_mass: [0.09, 0.07]"),
                       ": randomization.physics.pole_mass: expected finite low ≤ high, got [0.09, 0.07]")
         assertInvalid(variant("physics.pole_mass: [0.07, 0.09]", "physics.pole_mass: [0.07]"),
@@ -177,5 +177,48 @@ final class SchemaV1Tests: XCTestCase {
         assertInvalid(variant("physics.pole_mass: [0.07, 0.09]", "physics.pole_mass: [-0.1, 0.09]"),
                       ": randomization.physics.pole_mass: pole_mass must stay > 0, but the range starts at -0.1")
         assertInvalid(variant("integrator: rk4", "integrator: euler"), ": integrator: unsupported integrator 'euler' for cartpole-rig (supported: rk4)")
+    }
+
+    func testSensorAndActuatorFieldsRandomize() throws {
+        let yaml = variant("  task.control_cost: [0.0, 0.02]\n", """
+              task.control_cost: [0.0, 0.02]
+              sensors.pole_encoder.noise: [0.0, 2.0]
+              sensors.cart_encoder.latency_ticks: [0, 3]
+              actuators.latency_ticks: [1, 2]
+              actuators.motor_duty.deadzone: [0.02, 0.1]
+
+            """)
+        let d = try RobotDescription.parse(yaml: yaml, file: Self.file)
+        XCTAssertEqual(d.randomization.map(\.keyPath), [
+            "actuators.latency_ticks", "actuators.motor_duty.deadzone", "physics.pole_mass",
+            "sensors.cart_encoder.latency_ticks", "sensors.pole_encoder.noise", "task.control_cost",
+        ])
+        var g = SeededGenerator(seed: 1)
+        var latencies = Set<Int>()
+        for _ in 0..<60 {
+            let x = d.randomized(using: &g)
+            latencies.insert(x.sensorModels[0].latencyTicks)
+            XCTAssertTrue((0...2).contains(x.sensorModels[1].noise))
+            XCTAssertTrue([1, 2].contains(x.actuatorModels[0].latencyTicks))
+            XCTAssertTrue((0.02...0.1).contains(x.actuatorModels[0].deadzone))
+            for range in d.randomization {
+                let value = try XCTUnwrap(x.value(of: range), range.keyPath)
+                XCTAssertTrue((range.low...range.high).contains(value), "\(range.keyPath) = \(value)")
+            }
+        }
+        XCTAssertEqual(latencies, [0, 1, 2, 3], "whole periods, each end included")
+    }
+
+    func testSensorAndActuatorRandomizationRefusals() {
+        func with(_ line: String) -> String {
+            variant("  task.control_cost: [0.0, 0.02]\n", "  task.control_cost: [0.0, 0.02]\n  \(line)\n")
+        }
+        assertInvalid(with("sensors.pole.noise: [0, 1]"), ": randomization.sensors.pole.noise: no sensor channel named 'pole' (cart_encoder, pole_encoder)")
+        assertInvalid(with("sensors.pole_encoder.scale: [0, 1]"), ": randomization.sensors.pole_encoder.scale: sensors can randomize noise or latency_ticks per channel, not 'scale'")
+        assertInvalid(with("sensors.pole_encoder.noise: [-1, 1]"), ": randomization.sensors.pole_encoder.noise: noise must stay ≥ 0")
+        assertInvalid(with("sensors.pole_encoder.latency_ticks: [0, 1.5]"), ": randomization.sensors.pole_encoder.latency_ticks: latency ranges are whole control periods in 0…1000")
+        assertInvalid(with("actuators.motor_duty.deadzone: [0, 1]"), ": randomization.actuators.motor_duty.deadzone: a deadzone stays in 0 ≤ deadzone < 1")
+        assertInvalid(with("actuators.motor_duty.latency_ticks: [0, 1]"), ": randomization.actuators.motor_duty.latency_ticks: actuators can randomize deadzone per channel")
+        assertInvalid(with("actuators: [0, 1]"), ": randomization.actuators: name actuators.<channel>.deadzone or actuators.latency_ticks")
     }
 }

@@ -114,6 +114,13 @@ final class PlantVectorEnvironmentTests: XCTestCase {
         d.sensorModels[0].latencyTicks = 1
         d.actuatorModels = d.actuatorModels.map { var m = $0; m.latencyTicks = 2; return m }
         d.maxEpisodeSteps = 30
+        // … and randomize the hardware too: latencies and noise drawn per episode.
+        d.randomization += [
+            ParameterRange(section: .sensors, name: "line_1.latency_ticks", low: 0, high: 3),
+            ParameterRange(section: .sensors, name: "line_3.noise", low: 0, high: 40),
+            ParameterRange(section: .actuators, name: "latency_ticks", low: 0, high: 2),
+            ParameterRange(section: .actuators, name: "left_motor_duty.deadzone", low: 0, high: 0.3),
+        ]
         let count = 5, frames = 3
         let vector = try PlantVectorEnvironment<DiffDriveModel>(description: d, count: count, threads: 2, options: .faithful(frames: frames))
         XCTAssertEqual(vector.observationSize, 7 * frames)

@@ -43,17 +43,26 @@ public enum RobotEnvironments {
         }
     }
 
-    /// The environment for a description with the chosen hardware effects, innermost first:
-    /// randomization, actuator latency, sensor noise and quantization, sensor latency.
+    /// The environment for a description with the chosen hardware effects, innermost first: actuator
+    /// latency, sensor noise and quantization, sensor latency — and around them per-episode
+    /// randomization, which rebuilds all of them from each drawn description.
     public static func make(
         _ description: RobotDescription, seed: UInt64 = 0, options: Options = .faithful
     ) throws -> AnyEnvironment {
-        var env: AnyEnvironment
         if options.contains(.randomization) && !description.randomization.isEmpty {
-            env = AnyEnvironment(try RandomizedEnvironment(nominal: description, seed: seed) { AnyEnvironment(try plain($0, seed: seed)) })
-        } else {
-            env = AnyEnvironment(try plain(description, seed: seed))
+            let inner = options.subtracting(.randomization)
+            return AnyEnvironment(try RandomizedEnvironment(nominal: description, seed: seed) {
+                try hardware(AnyEnvironment(try plain($0, seed: seed)), $0, seed: seed, options: inner)
+            })
         }
+        return try hardware(AnyEnvironment(try plain(description, seed: seed)), description, seed: seed, options: options)
+    }
+
+    /// `env` with the description's actuator latency, sensor noise and quantization, and sensor latency.
+    static func hardware(
+        _ plant: AnyEnvironment, _ description: RobotDescription, seed: UInt64, options: Options
+    ) throws -> AnyEnvironment {
+        var env = plant
         if options.contains(.actuatorLatency) {
             let latencies = Set(description.actuatorModels.map(\.latencyTicks))
             if latencies.count > 1 {
