@@ -84,6 +84,7 @@ public final class TelemetryRecorder: @unchecked Sendable {
         ring = .allocate(byteCount: c * recordBytes, alignment: 16)
         scratchRecord = .allocate(byteCount: recordBytes, alignment: 16)
         windowLateness.reserveCapacity(4096)
+        windowStart = MonotonicClock.now()
         if let path {
             guard let f = fopen(path, "wb") else {
                 ring.deallocate()

@@ -163,6 +163,45 @@ final class ControlLoopFaultTests: XCTestCase {
         XCTAssertEqual(status.dropped, 92)
     }
 
+    func testOverrunsAreSummarizedOncePerIntervalNotOneLineEach() throws {
+        final class Box: @unchecked Sendable { var statuses: [TelemetryRecorder.LiveStatus] = [] }
+        let box = Box()
+        let recorder = try TelemetryRecorder(
+            sensors: sensors, actuators: actuators, periodNanos: period, path: nil, statusIntervalNanos: 3_600_000_000_000
+        ) { box.statuses.append($0) }
+        let values: [Float] = [1]
+        for tick in 0..<500 {
+            values.withUnsafeBufferPointer { v in
+                recorder.record(
+                    TickRecordHeader(tick: UInt64(tick), deadlineNanos: 1_000, wokeNanos: 1_500, readNanos: 0, actNanos: 30_000_000,
+                                     filterNanos: 0, writeNanos: 0, faults: tick % 2 == 0 ? [.overrun] : [], skipped: 1, link: .active),
+                    sensors: v, raw: v, filtered: v)
+            }
+        }
+        recorder.finish()
+        // The interval (an hour) never elapsed: no report at all, however many overruns.
+        XCTAssertTrue(box.statuses.isEmpty)
+
+        let every = try TelemetryRecorder(sensors: sensors, actuators: actuators, periodNanos: period, path: nil, statusIntervalNanos: 1) {
+            box.statuses.append($0)
+        }
+        for tick in 0..<500 {
+            values.withUnsafeBufferPointer { v in
+                every.record(
+                    TickRecordHeader(tick: UInt64(tick), deadlineNanos: 1_000, wokeNanos: 1_500, readNanos: 0, actNanos: 30_000_000,
+                                     filterNanos: 0, writeNanos: 0, faults: tick % 2 == 0 ? [.overrun] : [], skipped: 1, link: .active),
+                    sensors: v, raw: v, filtered: v)
+            }
+        }
+        every.finish()
+        // One summary for the whole interval: 250 overruns in it, the worst tick ~30 ms.
+        XCTAssertEqual(box.statuses.count, 1)
+        XCTAssertEqual(box.statuses.first?.overrunsInInterval, 250)
+        XCTAssertEqual(box.statuses.first?.skippedInInterval, 250)
+        XCTAssertEqual(box.statuses.first?.ticks, 500)
+        XCTAssertEqual(box.statuses.first?.worstOverrunMicros ?? 0, 30_000, accuracy: 1)
+    }
+
     func testReplayRefusesAFileThatIsNotTelemetry() throws {
         XCTAssertThrowsError(try TelemetryFile(bytes: Array("hello world, not telemetry".utf8), source: "notes.txt")) { error in
             XCTAssertTrue("\(error)".contains("notes.txt") && "\(error)".contains("not a Reflex telemetry file"), "\(error)")
