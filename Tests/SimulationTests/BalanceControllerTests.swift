@@ -70,4 +70,32 @@ final class BalanceControllerTests: XCTestCase {
         var env = try RobotEnvironments.make(d, seed: 1, options: .faithful)
         XCTAssertTrue(episode(&env, seed: 1, scales: scales, gains: gains, limit: 10, sign: -1).1)
     }
+
+    /// The robustness figure for a controller: the rig's LQR keeps ≥ 95 % of its nominal return
+    /// under the description's randomization, latency and deadzone.
+    func testRobustnessOfTheRigLQR() throws {
+        let d = try RobotDescription.bundled(named: "cartpole-rig")
+        let gains = [1.431, 4.324, 5.909, 0.923, -0.284]
+        let scales = (d.sensorModels[0].raw?.scale ?? 0, d.sensorModels[1].raw?.scale ?? 0)
+        let report = try Robustness.compare(d, episodes: 6, seed: 5) {
+            // A fresh estimator per episode: velocities from count differences, and the last command.
+            var previous: (Double, Double)?
+            var velocity = (0.0, 0.0)
+            var last = 0.0
+            return { obs in
+                let p = ((Double(obs[0]) + 0.5) * scales.0, (Double(obs[1]) + 0.5) * scales.1)
+                if let q = previous {
+                    velocity = (0.5 * velocity.0 + 50 * (p.0 - q.0), 0.5 * velocity.1 + 50 * (p.1 - q.1))
+                }
+                previous = p
+                let z = [p.0, velocity.0, p.1, velocity.1, last]
+                last = min(max(zip(gains, z).reduce(0) { $0 + $1.0 * $1.1 }, -1), 1)
+                return .continuous([last])
+            }
+        }
+        XCTAssertEqual(report.nominal.terminated, 0)
+        XCTAssertEqual(report.randomized.terminated, 0)
+        XCTAssertGreaterThan(report.nominal.mean, 950)
+        XCTAssertGreaterThanOrEqual(report.ratio, 0.95, "nominal \(report.nominal.mean), randomized \(report.randomized.mean)")
+    }
 }
