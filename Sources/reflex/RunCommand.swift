@@ -67,6 +67,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Live status line on stderr once per second: auto (when stderr is a terminal), always, never.")
     var status: StatusMode = .auto
 
+    @Flag(name: .customLong("run-through-failure"), help: "Keep the loop running for the whole duration after the task fails (benchmarks); the report still says when it fell.")
+    var runThroughFailure = false
+
     @Flag(help: "Print the report as one JSON object.")
     var json = false
 
@@ -148,9 +151,9 @@ struct RunCommand: ParsableCommand {
         let end = deployment.run(startNanos: loopStart, endNanos: loopStart + UInt64(duration * 1e9)) { tick, sensors in
             let state = CartPoleState(
                 x: Double(sensors[0]), xDot: Double(sensors[1]), theta: Double(sensors[2]), thetaDot: Double(sensors[3]))
-            if CartPole.isTerminal(model, state) {
+            if fellAtTick == nil && CartPole.isTerminal(model, state) {
                 fellAtTick = tick
-                return false
+                return runThroughFailure
             }
             return true
         }
