@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReflexCore"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "PolicyRuntimeTests", dependencies: ["PolicyRuntime", "NeuralNet", "ReflexCore"],
+            name: "PolicyRuntimeTests", dependencies: ["PolicyRuntime", "NeuralNet", "ReflexCore", "CAllocationCounter"],
             exclude: ["check_policy_file.py"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Simulation", "NeuralNet", "PolicyRuntime"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CBridge", "ReflexCore", "ReflexTestSupport", "CAllocationCounter"]),
