@@ -4,20 +4,33 @@ import ReflexCore
 import Simulation
 
 extension BenchRow {
-    /// PPO on CartPole to the solved threshold, once per seed.
+    /// Training to each task's solved threshold, once per seed: CartPole PPO (the top-level figures),
+    /// Pendulum PPO and Pendulum SAC (nested), all with the bundled presets.
     static let train = BenchRow(
         name: "train",
-        summary: "wall seconds and env steps for PPO to solve CartPole (deterministic mean ≥ 475 over 100 episodes), median of the seeds"
+        summary: "wall seconds and env steps to solve, median of the seeds: CartPole PPO (mean ≥ 475 over 100 episodes), Pendulum PPO and SAC (mean ≥ −200 over 10)"
     ) { context in
-        let description = try RobotDescription.bundled(named: "cartpole")
-        let model = try CartPoleModel(description: description)
+        var results = try trainingFigures(
+            context, title: "PPO on cartpole to deterministic mean return ≥ 475 (100 episodes)", robot: "cartpole", algorithm: "ppo")
+        results["pendulum_ppo"] = try trainingFigures(
+            context, title: "PPO on pendulum to deterministic mean return ≥ −200 (10 episodes)", robot: "pendulum", algorithm: "ppo")
+        results["pendulum_sac"] = try trainingFigures(
+            context, title: "SAC on pendulum to deterministic mean return ≥ −200 (10 episodes)", robot: "pendulum", algorithm: "sac")
+        return results
+    }
+
+    /// Trains `robot` with `algorithm` and its preset once per seed; prints a line per seed and the median.
+    private static func trainingFigures(_ context: BenchContext, title: String, robot: String, algorithm: String) throws -> [String: Any] {
+        let description = try RobotDescription.bundled(named: robot)
+        let preset = try PresetFile.bundled(robot: robot, knownSections: TrainingSetup.algorithms)
         var runs: [[String: Any]] = []
         var seconds: [Double] = []
         var steps: [Double] = []
-        context.say("train: PPO on cartpole to deterministic mean return ≥ 475 (100 episodes)")
+        context.say("train: \(title)")
         for seed in context.seeds {
-            let ppo = PPO(config: .cartpole, seed: seed) { CartPoleVectorEnvironment(model: model, count: $0) }
-            let result = ppo.train()
+            let trainer = try TrainingSetup.make(
+                description: description, algorithm: algorithm, seed: seed, preset: preset, overrides: [], totalSteps: nil)
+            let result = trainer.train(shouldStop: { false }, progress: { _ in })
             seconds.append(result.wallSeconds)
             steps.append(Double(result.envSteps))
             runs.append([
