@@ -13,7 +13,7 @@ DEB_PACKAGES := pkg-config libserialport-dev libopenblas-dev gcc-avr avr-libc li
 PY_MODULES  := safetensors numpy
 REFLEX      := .build/$(CONFIG)/reflex
 
-.PHONY: all deps build demo test test-protocol test-swift bench clean
+.PHONY: all deps build demo test test-protocol test-swift bench bench-peers clean
 
 include firmware-bridge/firmware.mk
 
@@ -47,6 +47,15 @@ test: deps test-protocol test-firmware test-firmware-sim test-swift
 
 bench: build bench-fuzz
 	$(REFLEX) bench
+
+# Not in CI: Stable-Baselines3 (rl-zoo settings) on the same tasks in the same run, ratios Reflex/SB3.
+# Builds a Python virtual environment under .build-peers/ (torch's CPU wheel, gymnasium, stable-baselines3).
+PEERS_VENV ?= .build-peers/venv
+bench-peers: build
+	@test -x $(PEERS_VENV)/bin/python || { python3 -m venv $(PEERS_VENV) && \
+	  $(PEERS_VENV)/bin/pip install -q torch --index-url https://download.pytorch.org/whl/cpu && \
+	  $(PEERS_VENV)/bin/pip install -q gymnasium stable-baselines3; }
+	$(PEERS_VENV)/bin/python scripts/bench_peers.py --reflex $(REFLEX)
 
 clean:
 	rm -rf .build runs
