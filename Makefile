@@ -49,12 +49,11 @@ bench: build bench-fuzz
 	$(REFLEX) bench
 
 # Not in CI: Stable-Baselines3 (rl-zoo settings) on the same tasks in the same run, ratios Reflex/SB3.
-# Builds a Python virtual environment under .build-peers/ (torch's CPU wheel, gymnasium, stable-baselines3).
+# Builds a Python virtual environment under .build-peers/ with gymnasium, stable-baselines3 and torch from PyPI.
 PEERS_VENV ?= .build-peers/venv
 bench-peers: build
 	@test -x $(PEERS_VENV)/bin/python || { python3 -m venv $(PEERS_VENV) && \
-	  $(PEERS_VENV)/bin/pip install -q torch --index-url https://download.pytorch.org/whl/cpu && \
-	  $(PEERS_VENV)/bin/pip install -q gymnasium stable-baselines3; }
+	  $(PEERS_VENV)/bin/pip install -q gymnasium stable-baselines3 torch; }
 	$(PEERS_VENV)/bin/python scripts/bench_peers.py --reflex $(REFLEX)
 
 clean:
