@@ -58,7 +58,7 @@ public struct LearningCurve {
         c.line(left, bottom, right, bottom, color: Canvas.black)
         c.line(left, top, left, bottom, color: Canvas.black)
         c.text(xLabel, x: (left + right) / 2 - 4 * xLabel.count, y: bottom + 22, color: Canvas.black, scale: 2)
-        c.text("return", x: originX + 4, y: top - 14, color: Canvas.black, scale: 2)
+        c.text("return", x: originX + 4, y: top - 11, color: Canvas.black, scale: 2)
 
         if let target {
             let y = py(target)
