@@ -45,11 +45,23 @@ let package = Package(
             dependencies: ["ReflexCore", "PolicyRuntime", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(name: "VirtualRobot", dependencies: ["Simulation", "Bridge"]),
+        // The real firmware image on an emulated ATmega328P: mcu_sim.c over libsimavr (Swift cannot import
+        // simavr's ioctl macros), and the Swift side that wires its pins to a plant.
+        .target(
+            name: "CSimAVR",
+            path: "firmware-bridge/simavr",
+            exclude: ["firmware_sim.c", "link_check.c", "smoke.sh"],
+            sources: ["mcu_sim.c"],
+            publicHeadersPath: ".",
+            cSettings: [.unsafeFlags(["-std=gnu99", "-I/usr/include/simavr"])],
+            linkerSettings: [.linkedLibrary("simavr"), .linkedLibrary("elf"), .linkedLibrary("util")]
+        ),
+        .target(name: "FirmwareInTheLoop", dependencies: ["CSimAVR", "Simulation", "ReflexCore"]),
         .executableTarget(
             name: "reflex",
             dependencies: [
                 "ReflexCore", "NeuralNet", "Simulation", "Learning", "PolicyRuntime", "Bridge", "Control",
-                "VirtualRobot", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "VirtualRobot", "FirmwareInTheLoop", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
@@ -68,7 +80,7 @@ let package = Package(
             name: "ControlTests",
             dependencies: ["Control", "ReflexCore", "ReflexTestSupport", "PolicyRuntime", "NeuralNet", "CAllocationCounter"]),
         .testTarget(name: "VirtualRobotTests", dependencies: ["VirtualRobot", "Bridge", "Simulation", "ReflexCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime", "Bridge"]),
     ],
     swiftLanguageModes: [.v5]
 )

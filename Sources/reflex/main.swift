@@ -9,7 +9,7 @@ struct Reflex: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             TrainCommand.self, EvalCommand.self, RolloutCommand.self, RunCommand.self,
-            VirtualRobotCommand.self, BenchCommand.self, ReplayCommand.self, PortsCommand.self,
+            VirtualRobotCommand.self, HILCommand.self, BenchCommand.self, ReplayCommand.self, PortsCommand.self,
             CheckEnvCommand.self,
         ]
     )
