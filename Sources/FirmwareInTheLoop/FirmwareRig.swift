@@ -24,6 +24,8 @@ public final class FirmwareRig {
         case released(atMicros: UInt64, duty: Double)
         /// The plant reached the task's failure condition (the pole fell or the cart left the track).
         case plantFailed(atMicros: UInt64)
+        /// The motor pins changed (only with `reportsMotor`): emulated time and signed duty.
+        case motor(atMicros: UInt64, duty: Double)
 
         public var description: String {
             switch self {
@@ -31,6 +33,8 @@ public final class FirmwareRig {
                 return "t=\(formatSeconds(t)) s: motor driven (duty \(String(format: "%+.3f", duty))), plant released"
             case let .plantFailed(t):
                 return "t=\(formatSeconds(t)) s: the plant failed (pole fell or cart left the track); it keeps running"
+            case let .motor(t, duty):
+                return "motor t_us=\(t) duty=\(String(format: "%+.4f", duty))"
             }
         }
     }
@@ -60,6 +64,8 @@ public final class FirmwareRig {
     public static let bootMicros: UInt64 = 20_000
 
     public var onEvent: ((Event) -> Void)?
+    /// Report every change of the motor pins as an `Event.motor`, with its emulated time.
+    public var reportsMotor = false
     public private(set) var released = false
     public private(set) var failed = false
 
@@ -116,6 +122,12 @@ public final class FirmwareRig {
         }
         self.sim = sim
         devicePath = (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) ?? link
+        // Unretained: the sim is closed (and the callback gone) before the rig is freed.
+        mcu_sim_on_motor(sim, { context, micros, duty in
+            guard let context else { return }
+            let rig = Unmanaged<FirmwareRig>.fromOpaque(context).takeUnretainedValue()
+            if rig.reportsMotor { rig.onEvent?(.motor(atMicros: micros, duty: duty)) }
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit {

@@ -36,6 +36,9 @@ struct HILCommand: ParsableCommand {
     @Option(help: "Stop after this many seconds of emulated time (default: until SIGINT or SIGTERM).")
     var duration: Double?
 
+    @Flag(name: .customLong("log-motor"), help: "Print every change of the motor pins (emulated time in µs and signed duty).")
+    var logMotor = false
+
     func validate() throws {
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("--duration must be a positive number of seconds, got \(duration)")
@@ -51,6 +54,7 @@ struct HILCommand: ParsableCommand {
         let description = try RobotDescription.bundled(named: robot)
         let rig = try FirmwareRig(firmware: firmware, description: description, link: link, seed: seed)
         defer { rig.close() }
+        rig.reportsMotor = logMotor
         rig.onEvent = { event in
             print("[hil] \(event)")
             fflush(stdout)

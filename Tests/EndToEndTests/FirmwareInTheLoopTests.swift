@@ -7,7 +7,9 @@ import XCTest
 /// cartpole-rig plant, driven over its pseudo-terminal with the same `SerialDevice` that `reflex run` uses.
 final class FirmwareInTheLoopTests: XCTestCase {
     var hil: Process?
-    var output: Pipe?
+    /// `reflex hil`'s standard output, a file so the tests can watch it while it runs.
+    var outputPath: String { workDir.appendingPathComponent("hil.out").path }
+    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
     var workDir: URL!
 
     static var firmware: String {
@@ -28,7 +30,7 @@ final class FirmwareInTheLoopTests: XCTestCase {
     }
 
     /// Starts `reflex hil` on the built firmware and waits until its link appears.
-    func startHIL(seed: UInt64 = 3) throws -> String {
+    func startHIL(seed: UInt64 = 3, extra: [String] = []) throws -> String {
         guard FileManager.default.fileExists(atPath: Self.firmware) else {
             XCTFail("\(Self.firmware) is missing: build it with `make firmware` (`make test` does so before the Swift tests)")
             throw XCTSkip("no firmware image")
@@ -36,12 +38,11 @@ final class FirmwareInTheLoopTests: XCTestCase {
         let link = workDir.appendingPathComponent("uart0").path
         let process = ReflexBinary.start([
             "hil", "--firmware", Self.firmware, "--robot", "cartpole-rig", "--link", link, "--seed", "\(seed)",
-        ])
-        let pipe = Pipe()
-        process.standardOutput = pipe
+        ] + extra)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
         try process.run()
         hil = process
-        output = pipe
         let deadline = Date().addingTimeInterval(10)
         while (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == nil {
             XCTAssertTrue(process.isRunning, "reflex hil exited early with status \(process.terminationStatus)")
@@ -54,17 +55,38 @@ final class FirmwareInTheLoopTests: XCTestCase {
     }
 
     /// Sends `duty` every time a SENSORS frame arrives, for `seconds` of wall time; returns the last counts.
+    @discardableResult
     func drive(_ device: SerialDevice, duty: Float, seconds: Double) throws -> [Float] {
+        try driveReportingTime(device, duty: duty, seconds: seconds).counts
+    }
+
+    /// As `drive`, also returning the device time of the last fresh SENSORS read before the last ACTUATE.
+    func driveReportingTime(_ device: SerialDevice, duty: Float, seconds: Double) throws -> (counts: [Float], deviceMicros: UInt64) {
         var counts: [Float] = [0, 0]
         let end = Date().addingTimeInterval(seconds)
         var fresh = 0
+        var lastFresh: UInt64 = 0
         while Date() < end {
             let reading = try counts.withUnsafeMutableBufferPointer { try device.read(into: $0, timeoutNanos: 50_000_000) }
-            if case .fresh = reading { fresh += 1 }
+            if case let .fresh(t) = reading {
+                fresh += 1
+                lastFresh = t
+            }
             try [duty].withUnsafeBufferPointer { try device.write($0) }
         }
         XCTAssertGreaterThan(fresh, Int(seconds * 50), "SENSORS should arrive every 10 ms while driving")
-        return counts
+        return (counts, lastFresh)
+    }
+
+    /// Changes of the motor pins `reflex hil --log-motor` printed so far: (emulated µs, duty).
+    func motorChanges() -> [(micros: UInt64, duty: Double)] {
+        output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count == 4, fields[1] == "motor", fields[2].hasPrefix("t_us="), fields[3].hasPrefix("duty="),
+                  let t = UInt64(fields[2].dropFirst(5)), let d = Double(fields[3].dropFirst(5))
+            else { return nil }
+            return (t, d)
+        }
     }
 
     func testTheFirmwareDrivesTheSwiftPlantAndReportsItsEncoders() throws {
@@ -102,10 +124,43 @@ final class FirmwareInTheLoopTests: XCTestCase {
         hil?.waitUntilExit()
         XCTAssertEqual(hil?.terminationStatus, 0)
         XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: link), "link left behind")
-        let text = String(decoding: output?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        let text = output
         XCTAssertTrue(text.contains("listening on \(link)"), text)
         XCTAssertTrue(text.contains("plant released"), text)
         XCTAssertTrue(text.contains("stopped after"), text)
+    }
+
+    /// The host goes away mid-run (its end of the link closes, as when its process is killed): the
+    /// firmware's own watchdog puts the motor pins to duty 0 once the watchdog time has passed since the
+    /// last ACTUATE, measured in emulated time on the pins.
+    func testTheFirmwaresWatchdogStopsTheMotorWhenTheHostGoesAway() throws {
+        let link = try startHIL(extra: ["--log-motor"])
+        let watchdogMicros: UInt64 = 250_000
+        let device = try SerialDevice(path: link, configuration: .init(hostName: "fil-test", watchdogMillis: UInt16(watchdogMicros / 1000)))
+        _ = try device.configure()
+        try device.activate()
+        let (_, lastSensors) = try driveReportingTime(device, duty: 0.25, seconds: 0.3)
+        device.close()
+
+        // Wait for the pins to go back to 0 (the emulator runs in step with the wall clock).
+        let deadline = Date().addingTimeInterval(5)
+        var changes = motorChanges()
+        while !(changes.last.map { $0.duty == 0 } ?? false) || !changes.contains(where: { $0.duty == 0.25 }) {
+            guard Date() < deadline, hil?.isRunning == true else { break }
+            usleep(20_000) // polling the log for the event, not waiting out a race
+            changes = motorChanges()
+        }
+        guard let driven = changes.firstIndex(where: { $0.duty == 0.25 }),
+              let stopped = changes[driven...].first(where: { $0.duty == 0 })
+        else { return XCTFail("the motor pins never showed duty 0.25 and then 0: \(output)") }
+        // Device time starts about 1 ms after power-up (C runtime, app_init), so emulated time leads it a little.
+        // The last ACTUATE went out after the SENSORS stamped `lastSensors`, so the pins may not stop before
+        // lastSensors + watchdog; they must stop within a period of the firmware's loop after it, plus the link's delay.
+        XCTAssertGreaterThanOrEqual(stopped.micros, lastSensors + watchdogMicros, "the motor stopped before the watchdog time")
+        XCTAssertLessThanOrEqual(
+            stopped.micros, lastSensors + watchdogMicros + 60_000,
+            "the motor stopped \(Double(stopped.micros - lastSensors) / 1000) ms after the last SENSORS before the last ACTUATE")
+        XCTAssertEqual(changes.filter { $0.micros > stopped.micros && $0.duty != 0 }.count, 0, "the motor must stay off")
     }
 
     func testRefusesAMissingFirmwareAndAnotherRobot() throws {
