@@ -163,6 +163,55 @@ final class FirmwareInTheLoopTests: XCTestCase {
         XCTAssertEqual(changes.filter { $0.micros > stopped.micros && $0.duty != 0 }.count, 0, "the motor must stay off")
     }
 
+    /// Not the shipped-policy check of the issue (no trained cartpole-rig policy exists yet): a hand-written
+    /// discrete LQR on the encoder counts (the gains SimulationTests' BalanceControllerTests use on the
+    /// plant directly) balances the plant through the emulated firmware, its UART and its pins.
+    func testAnLQROnTheEncoderCountsBalancesThePlantThroughTheFirmware() throws {
+        let link = try startHIL(seed: 5)
+        let device = try SerialDevice(path: link, configuration: .init(hostName: "fil-test", watchdogMillis: 250))
+        _ = try device.configure()
+        let d = try RobotDescription.bundled(named: "cartpole-rig")
+        let scales = (d.sensorModels[0].raw?.scale ?? 0, d.sensorModels[1].raw?.scale ?? 0)
+        // u = K·(x, ẋ, θ, θ̇, u_prev), from the linearized rig at 100 Hz with one period of actuator latency.
+        let gains = [1.431, 4.324, 5.909, 0.923, -0.284]
+        usleep(150_000) // let the start pose's encoder edges reach the firmware (the plant is held until driven)
+        try device.activate()
+        var counts: [Float] = [0, 0]
+        var previous: (x: Double, theta: Double, t: UInt64)?
+        var (xDot, thetaDot, last) = (0.0, 0.0, 0.0)
+        var (maxX, maxTheta) = (0.0, 0.0)
+        var frames = 0
+        let end = Date().addingTimeInterval(3)
+        while Date() < end {
+            guard case let .fresh(t) = try counts.withUnsafeMutableBufferPointer({ try device.read(into: $0, timeoutNanos: 50_000_000) })
+            else { continue }
+            frames += 1
+            let x = (Double(counts[0]) + 0.5) * scales.0, theta = (Double(counts[1]) + 0.5) * scales.1
+            if let p = previous, t > p.t {
+                let dt = Double(t - p.t) / 1e6
+                // Finite differences of the counts, lightly smoothed against quantization.
+                xDot = 0.5 * xDot + 0.5 * (x - p.x) / dt
+                thetaDot = 0.5 * thetaDot + 0.5 * (theta - p.theta) / dt
+            }
+            previous = (x, theta, t)
+            (maxX, maxTheta) = (max(maxX, abs(x)), max(maxTheta, abs(theta)))
+            let z = [x, xDot, theta, thetaDot, last]
+            let u = min(max(zip(gains, z).reduce(0) { $0 + $1.0 * $1.1 }, -1), 1)
+            last = u
+            try [Float(u)].withUnsafeBufferPointer { try device.write($0) }
+        }
+        try device.deactivate()
+        XCTAssertEqual(device.statistics.badFrames, 0)
+        device.close()
+        hil?.terminate()
+        hil?.waitUntilExit()
+        XCTAssertGreaterThan(frames, 150, "SENSORS every 10 ms for 3 s")
+        XCTAssertLessThan(maxTheta, 0.35, "the pole fell (|θ| reached \(maxTheta) rad)")
+        XCTAssertLessThan(maxX, 0.3, "the cart left the track (|x| reached \(maxX) m)")
+        XCTAssertTrue(output.contains("plant released"), output)
+        XCTAssertFalse(output.contains("plant failed"), output)
+    }
+
     func testRefusesAMissingFirmwareAndAnotherRobot() throws {
         let link = workDir.appendingPathComponent("uart0").path
         let missing = try ReflexBinary.run(
