@@ -212,6 +212,38 @@ final class FirmwareInTheLoopTests: XCTestCase {
         XCTAssertFalse(output.contains("plant failed"), output)
     }
 
+    /// Garbage, truncated and corrupted frames on the link are dropped by the firmware: a truncated or
+    /// corrupted ACTUATE(−1) never reaches the motor pins, and the link carries on (SENSORS, ACTUATE, DISARM).
+    func testTheFirmwareDropsGarbageTruncatedAndCorruptFramesAndCarriesOn() throws {
+        let link = try startHIL(extra: ["--log-motor"])
+        let device = try SerialDevice(path: link, configuration: .init(hostName: "fil-test", watchdogMillis: 250))
+        _ = try device.configure()
+        try device.activate()
+        let start = try drive(device, duty: 0.25, seconds: 0.1)
+        let reverse = try Message.actuate([-1]).frame(sequence: 900)
+        var truncated = Array(reverse.dropLast(4))
+        truncated.append(0)
+        var corrupt = reverse
+        corrupt[corrupt.count / 2] ^= 0x5A
+        var generator = SeededGenerator(seed: 11)
+        let garbage = (0..<200).map { _ in UInt8.random(in: 0...255, using: &generator) } + [0]
+        for bytes in [garbage, truncated, corrupt, [0, 0, 0x7F, 0x01, 0]] {
+            try bytes.withUnsafeBytes { try device.transport.write($0) }
+            try drive(device, duty: 0.25, seconds: 0.05)
+        }
+        let end = try drive(device, duty: 0.25, seconds: 0.2)
+        XCTAssertGreaterThan(end[0], start[0] + 500, "the cart should keep moving forward (counts \(start[0]) → \(end[0]))")
+        XCTAssertEqual(device.state, .active, "the device must not have faulted: \(String(describing: device.lastFault))")
+        try device.deactivate()
+        XCTAssertEqual(device.statistics.badFrames, 0, "the firmware's own frames stay intact")
+        device.close()
+        hil?.terminate()
+        hil?.waitUntilExit()
+        let changes = motorChanges()
+        XCTAssertTrue(changes.contains { $0.duty == 0.25 }, output)
+        XCTAssertFalse(changes.contains { $0.duty < 0 }, "a dropped ACTUATE(−1) reached the motor pins: \(changes)")
+    }
+
     func testRefusesAMissingFirmwareAndAnotherRobot() throws {
         let link = workDir.appendingPathComponent("uart0").path
         let missing = try ReflexBinary.run(
