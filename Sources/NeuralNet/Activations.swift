@@ -8,23 +8,36 @@ public final class Tanh: Layer {
     public init() {}
     public var parameters: [Parameter] { [] }
 
+    // Both passes write a fresh buffer rather than mutating a copy of the argument (which copies it first).
     public func forward(_ input: Tensor) -> Tensor {
-        var y = input
-        y.scalars.withUnsafeMutableBufferPointer { v in
-            for i in v.indices { v[i] = fastTanh(v[i]) }
+        let n = input.count
+        let scalars = input.scalars.withUnsafeBufferPointer { x in
+            [Float](unsafeUninitializedCapacity: n) { y, initialized in
+                if let xp = x.baseAddress, let yp = y.baseAddress {
+                    for i in 0..<n { yp[i] = fastTanh(xp[i]) }
+                }
+                initialized = n
+            }
         }
+        let y = Tensor(shape: input.shape, scalars: scalars)
         lastOutput = y
         return y
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
-        var dx = gradOutput
-        dx.scalars.withUnsafeMutableBufferPointer { g in
+        let n = gradOutput.count
+        precondition(n == lastOutput.count, "Tanh gradient has \(n) values for an output of \(lastOutput.count)")
+        let scalars = gradOutput.scalars.withUnsafeBufferPointer { g in
             lastOutput.scalars.withUnsafeBufferPointer { y in
-                for i in g.indices { g[i] *= 1 - y[i] * y[i] }
+                [Float](unsafeUninitializedCapacity: n) { d, initialized in
+                    if let gp = g.baseAddress, let yp = y.baseAddress, let dp = d.baseAddress {
+                        for i in 0..<n { dp[i] = gp[i] * (1 - yp[i] * yp[i]) }
+                    }
+                    initialized = n
+                }
             }
         }
-        return dx
+        return Tensor(shape: gradOutput.shape, scalars: scalars)
     }
 }
 
