@@ -78,6 +78,19 @@ final class FirmwareInTheLoopTests: XCTestCase {
         return (counts, lastFresh)
     }
 
+    /// Reads SENSORS until one stamped at or after `micros` of device time; returns its counts and stamp.
+    func readUntilDeviceTime(_ device: SerialDevice, _ micros: UInt64) throws -> (counts: [Float], deviceMicros: UInt64) {
+        var counts: [Float] = [0, 0]
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if case let .fresh(t) = try counts.withUnsafeMutableBufferPointer({ try device.read(into: $0, timeoutNanos: 50_000_000) }),
+               t >= micros {
+                return (counts, t)
+            }
+        }
+        throw NSError(domain: "FirmwareInTheLoopTests", code: 2, userInfo: [NSLocalizedDescriptionKey: "no SENSORS at device time \(micros) µs within 10 s"])
+    }
+
     /// Changes of the motor pins `reflex hil --log-motor` printed so far: (emulated µs, duty).
     func motorChanges() -> [(micros: UInt64, duty: Double)] {
         output.split(separator: "\n").compactMap { line in
@@ -101,12 +114,11 @@ final class FirmwareInTheLoopTests: XCTestCase {
         XCTAssertEqual(identity.periodMicros, 10_000)
 
         // Until the motor is driven, the plant is held in its start pose: the counts do not move.
-        var held: [Float] = [0, 0], later: [Float] = [0, 0]
-        usleep(150_000) // let the encoder edges of the start pose reach the firmware (held plant, no race on motion)
-        _ = try held.withUnsafeMutableBufferPointer { try device.read(into: $0, timeoutNanos: 100_000_000) }
-        usleep(100_000)
-        _ = try later.withUnsafeMutableBufferPointer { try device.read(into: $0, timeoutNanos: 100_000_000) }
+        // (The pins move to the start pose from 20 ms after power-up, one edge per 20 µs at most: done by 100 ms.)
+        let (held, heldAt) = try readUntilDeviceTime(device, 150_000)
+        let (later, _) = try readUntilDeviceTime(device, heldAt + 100_000)
         XCTAssertEqual(held, later, "a held plant's encoders must not move")
+        XCTAssertNotEqual(held, [0, 0], "the pins should show the start pose drawn from the seed")
 
         // Forward duty: the cart's counter climbs; reverse duty: it comes back down.
         try device.activate()
@@ -174,7 +186,7 @@ final class FirmwareInTheLoopTests: XCTestCase {
         let scales = (d.sensorModels[0].raw?.scale ?? 0, d.sensorModels[1].raw?.scale ?? 0)
         // u = K·(x, ẋ, θ, θ̇, u_prev), from the linearized rig at 100 Hz with one period of actuator latency.
         let gains = [1.431, 4.324, 5.909, 0.923, -0.284]
-        usleep(150_000) // let the start pose's encoder edges reach the firmware (the plant is held until driven)
+        _ = try readUntilDeviceTime(device, 150_000) // the pins have reached the start pose (the plant is held until driven)
         try device.activate()
         var counts: [Float] = [0, 0]
         var previous: (x: Double, theta: Double, t: UInt64)?
