@@ -64,10 +64,10 @@ extension BenchRow {
         }
         results["mlp_inference_p50_us"] = mlpLatency.p50
         results["mlp_inference_p99_us"] = mlpLatency.p99
-        // Zero heap allocations per call is asserted by MLPPolicyTests with an interposed malloc counter; the
+        // Zero heap allocations per call is asserted by InferenceAllocationTests with an interposed malloc counter; the
         // reflex binary carries no allocator hook of its own, so it reports no count here.
         context.say(String(
-            format: "  MLP 64-64 single-observation inference: p50 %.2f µs, p99 %.2f µs (0 allocations per call: MLPPolicyTests)",
+            format: "  MLP 64-64 single-observation inference: p50 %.2f µs, p99 %.2f µs (allocations per call: 0, counted by InferenceAllocationTests)",
             mlpLatency.p50, mlpLatency.p99))
 
         // 4. A small CNN on one 64×64 grayscale image (Nature-DQN-like, scaled down), through Sequential.
