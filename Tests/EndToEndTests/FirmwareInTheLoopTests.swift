@@ -54,7 +54,8 @@ final class FirmwareInTheLoopTests: XCTestCase {
         return link
     }
 
-    /// Sends `duty` every time a SENSORS frame arrives, for `seconds` of wall time; returns the last counts.
+    /// Sends `duty` every time a SENSORS frame arrives, for `seconds` of device time (the emulation may run
+    /// slower than the wall clock on a busy machine); returns the last counts.
     @discardableResult
     func drive(_ device: SerialDevice, duty: Float, seconds: Double) throws -> [Float] {
         try driveReportingTime(device, duty: duty, seconds: seconds).counts
@@ -63,18 +64,19 @@ final class FirmwareInTheLoopTests: XCTestCase {
     /// As `drive`, also returning the device time of the last fresh SENSORS read before the last ACTUATE.
     func driveReportingTime(_ device: SerialDevice, duty: Float, seconds: Double) throws -> (counts: [Float], deviceMicros: UInt64) {
         var counts: [Float] = [0, 0]
-        let end = Date().addingTimeInterval(seconds)
-        var fresh = 0
+        let deadline = Date().addingTimeInterval(10 + 5 * seconds)
+        var start: UInt64?
         var lastFresh: UInt64 = 0
-        while Date() < end {
+        while Date() < deadline {
             let reading = try counts.withUnsafeMutableBufferPointer { try device.read(into: $0, timeoutNanos: 50_000_000) }
             if case let .fresh(t) = reading {
-                fresh += 1
                 lastFresh = t
+                if start == nil { start = t }
             }
             try [duty].withUnsafeBufferPointer { try device.write($0) }
+            if let start, lastFresh >= start + UInt64(seconds * 1e6) { return (counts, lastFresh) }
         }
-        XCTAssertGreaterThan(fresh, Int(seconds * 50), "SENSORS should arrive every 10 ms while driving")
+        XCTFail("\(seconds) s of device time did not pass within \(10 + 5 * seconds) s")
         return (counts, lastFresh)
     }
 
@@ -122,7 +124,9 @@ final class FirmwareInTheLoopTests: XCTestCase {
 
         // Forward duty: the cart's counter climbs; reverse duty: it comes back down.
         try device.activate()
+        let framesBefore = device.statistics.framesReceived
         let forward = try drive(device, duty: 0.25, seconds: 0.4)
+        XCTAssertGreaterThanOrEqual(device.statistics.framesReceived - framesBefore, 38, "one SENSORS per 10 ms period")
         XCTAssertGreaterThan(forward[0], held[0] + 1000, "duty +0.25 for 0.4 s should move the cart forward (counts \(held[0]) → \(forward[0]))")
         let back = try drive(device, duty: -0.25, seconds: 0.6)
         XCTAssertLessThan(back[0], forward[0] - 1000, "duty −0.25 should bring the cart back (counts \(forward[0]) → \(back[0]))")
@@ -192,12 +196,14 @@ final class FirmwareInTheLoopTests: XCTestCase {
         var previous: (x: Double, theta: Double, t: UInt64)?
         var (xDot, thetaDot, last) = (0.0, 0.0, 0.0)
         var (maxX, maxTheta) = (0.0, 0.0)
-        var frames = 0
-        let end = Date().addingTimeInterval(3)
-        while Date() < end {
+        let framesBefore = device.statistics.framesReceived
+        var startMicros: UInt64?
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
             guard case let .fresh(t) = try counts.withUnsafeMutableBufferPointer({ try device.read(into: $0, timeoutNanos: 50_000_000) })
             else { continue }
-            frames += 1
+            if startMicros == nil { startMicros = t }
+            if let startMicros, t >= startMicros + 3_000_000 { break }
             let x = (Double(counts[0]) + 0.5) * scales.0, theta = (Double(counts[1]) + 0.5) * scales.1
             if let p = previous, t > p.t {
                 let dt = Double(t - p.t) / 1e6
@@ -212,12 +218,13 @@ final class FirmwareInTheLoopTests: XCTestCase {
             last = u
             try [Float(u)].withUnsafeBufferPointer { try device.write($0) }
         }
+        let frames = device.statistics.framesReceived - framesBefore
         try device.deactivate()
         XCTAssertEqual(device.statistics.badFrames, 0)
         device.close()
         hil?.terminate()
         hil?.waitUntilExit()
-        XCTAssertGreaterThan(frames, 150, "SENSORS every 10 ms for 3 s")
+        XCTAssertGreaterThanOrEqual(frames, 295, "SENSORS every 10 ms for 3 s of device time")
         XCTAssertLessThan(maxTheta, 0.35, "the pole fell (|θ| reached \(maxTheta) rad)")
         XCTAssertLessThan(maxX, 0.3, "the cart left the track (|x| reached \(maxX) m)")
         XCTAssertTrue(output.contains("plant released"), output)
