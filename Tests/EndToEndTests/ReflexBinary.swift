@@ -7,12 +7,15 @@ enum ReflexBinary {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// The `reflex` built with these tests: beside the test runner in the same build folder
+    /// (`<scratch>/<config>/`), so a test run never picks up a binary from another build.
     static var url: URL {
-        var dir = Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()
-        for _ in 0..<3 {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dirs = [Bundle(for: Marker.self).bundleURL, runner.deletingLastPathComponent()]
+        dirs += dirs.map { $0.deletingLastPathComponent() }
+        for dir in dirs {
             let candidate = dir.appendingPathComponent("reflex")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
         }
         return packageRoot.appendingPathComponent(".build/release/reflex")
     }
