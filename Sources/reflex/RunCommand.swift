@@ -93,7 +93,7 @@ struct RunCommand: ParsableCommand {
         let mlp = try MLPPolicy(file: file)
         // The task's failure rule comes from the robot description recorded in the policy file.
         let description = try RobotDescription.parse(yaml: file.provenance.robotDescription, file: "\(policy) (robot description)")
-        let model = try CartPoleModel(description: description)
+        let monitor = TaskMonitor(description: description)
 
         StopSignal.install()
         let transport = try ReconnectableTransport(path: port, baudRate: baud)
@@ -149,9 +149,7 @@ struct RunCommand: ParsableCommand {
         var fellAtTick: Int?
         let loopStart = clock.nowNanos() + periodNanos / 4
         let end = deployment.run(startNanos: loopStart, endNanos: loopStart + UInt64(duration * 1e9)) { tick, sensors in
-            let state = CartPoleState(
-                x: Double(sensors[0]), xDot: Double(sensors[1]), theta: Double(sensors[2]), thetaDot: Double(sensors[3]))
-            if fellAtTick == nil && CartPole.isTerminal(model, state) {
+            if fellAtTick == nil, let monitor, monitor.hasFailed(sensors) {
                 fellAtTick = tick
                 return runThroughFailure
             }
@@ -162,7 +160,7 @@ struct RunCommand: ParsableCommand {
 
         let report = RunReport(
             stats: loop.statistics, link: device.statistics, events: deployment.events, end: end, finalLink: deployment.finalLink,
-            fellAtTick: fellAtTick, periodNanos: periodNanos, identity: identity, telemetry: telemetry,
+            fellAtTick: fellAtTick, monitored: monitor != nil, periodNanos: periodNanos, identity: identity, telemetry: telemetry,
             telemetryRecords: recorder.recordsWritten, telemetryDropped: final.dropped, realtime: realtimeOutcome,
             estopLatencyNanos: StopSignal.receivedNanos.flatMap { signal in
                 loop.emergencyStopWrittenNanos.map { $0 > signal ? $0 - signal : 0 }
@@ -249,6 +247,8 @@ struct RunReport {
     let end: Deployment.End
     let finalLink: LinkState
     let fellAtTick: Int?
+    /// The robot description states a failure rule that the run checked (see `TaskMonitor`).
+    let monitored: Bool
     let periodNanos: UInt64
     let identity: DeviceIdentity
     let telemetry: String?
@@ -258,7 +258,7 @@ struct RunReport {
     let estopLatencyNanos: UInt64?
     let deviceFault: String?
 
-    var outcome: String { fellAtTick == nil ? "upright" : "fell" }
+    var outcome: String { !monitored ? "completed" : fellAtTick == nil ? "upright" : "fell" }
 
     static func percentiles(_ p: LoopStatistics.Percentiles) -> [String: Any] {
         ["p50": p.p50, "p99": p.p99, "p999": p.p999, "max": p.max]
@@ -320,7 +320,9 @@ struct RunReport {
             print("Outcome: the pole fell at tick \(fellAtTick) (\(String(format: "%.2f", Double(fellAtTick) * Double(periodNanos) / 1e9)) s).")
         } else {
             switch end {
-            case .completed, .signal, .observerEnded: print("Outcome: the pole stayed upright for the whole run.")
+            case .completed, .signal, .observerEnded:
+                print(monitored ? "Outcome: the pole stayed upright for the whole run."
+                                : "Outcome: ran to the end (this robot's description states no failure rule to check).")
             case .overrunLimit: print("Outcome: stopped safely after \(stats.longestOverrunStreak) consecutive overruns.")
             case .linkLost: print("Outcome: the link was lost and did not come back; the device's watchdog holds it safe.")
             case .disarmed: print("Outcome: the link came back but the device was left disarmed (pass --rearm to re-arm).")
