@@ -27,6 +27,11 @@ public final class MLPPolicy: Policy {
     public let isCategorical: Bool
     /// Squashed Gaussian head (SAC): the mean passes through tanh and is scaled onto the bounds.
     public let isSquashed: Bool
+    /// Observations the network reads per step (`architecture.frames`); sensor values per frame are
+    /// `inputSize / frames`.
+    public let frames: Int
+    /// Sensor values per frame.
+    public let sensorCount: Int
 
     private let layerCount: Int
     private let usesTanh: Bool
@@ -52,6 +57,9 @@ public final class MLPPolicy: Policy {
     private let scratchA: UnsafeMutablePointer<Float>
     private let scratchB: UnsafeMutablePointer<Float>
     private let output: UnsafeMutablePointer<Float>
+    /// Frame-stacked policies fed one frame at a time: the last `frames` observations, newest first.
+    private let stack: UnsafeMutablePointer<Float>
+    private var stackFilled = false
 
     /// Builds the runtime form of `file`; throws `.invalidPolicyFile` if its parts disagree.
     public init(file: PolicyFile) throws {
@@ -67,6 +75,10 @@ public final class MLPPolicy: Policy {
         isSquashed = arch.head == .squashedGaussian
         usesTanh = arch.activation == .tanh
         layerCount = arch.layerCount
+        frames = arch.frames
+        sensorCount = file.observationChannels.count
+        stack = .allocate(capacity: max(arch.inputSize, 1))
+        stack.initialize(repeating: 0, count: max(arch.inputSize, 1))
 
         let widths = arch.layerSizes
         let maxWidth = widths.max() ?? 1
@@ -143,6 +155,7 @@ public final class MLPPolicy: Policy {
     deinit {
         storage.deinitialize(count: storageCount)
         storage.deallocate()
+        stack.deallocate()
         sizes.deallocate()
         layerOffsets.deallocate()
     }
@@ -150,10 +163,28 @@ public final class MLPPolicy: Policy {
     /// Deterministic actuator values for one observation. Does not allocate.
     ///
     /// A gaussian mean that is NaN becomes the actuator's safe value (clamped to the bounds).
+    ///
+    /// A frame-stacked policy (`frames` > 1) takes either the whole stack (`inputSize` values, as the
+    /// training environment laid it out) or one frame of sensor values (`sensorCount`, as a device
+    /// reports them); then it keeps the stack itself: the first frame after init or `reset()` fills
+    /// every slot, as `FrameStack` does at an episode's start.
     public func act(observation: UnsafeBufferPointer<Float>, actuators: UnsafeMutableBufferPointer<Float>) {
-        precondition(observation.count >= inputSize, "observation has \(observation.count) values, policy reads \(inputSize)")
+        let stacking = frames > 1 && observation.count < inputSize
+        precondition(
+            observation.count >= (stacking ? sensorCount : inputSize),
+            "observation has \(observation.count) values, policy reads \(frames > 1 ? sensorCount : inputSize)")
         precondition(actuators.count >= actuatorCount, "actuator buffer has \(actuators.count) values, policy writes \(actuatorCount)")
-        guard let source = observation.baseAddress, let target = actuators.baseAddress else { return }
+        guard var source = observation.baseAddress, let target = actuators.baseAddress else { return }
+        if stacking {
+            if stackFilled {
+                (stack + sensorCount).update(from: stack, count: inputSize - sensorCount)
+                stack.update(from: source, count: sensorCount)
+            } else {
+                for k in 0..<frames { (stack + k * sensorCount).update(from: source, count: sensorCount) }
+                stackFilled = true
+            }
+            source = UnsafePointer(stack)
+        }
         forward(source, into: output)
         if isCategorical {
             let row = choiceTable + argmax(output) * actuatorCount
@@ -165,6 +196,11 @@ public final class MLPPolicy: Policy {
                 target[j] = mean.isNaN ? fallback[j] : Swift.min(Swift.max(mean, low[j]), high[j])
             }
         }
+    }
+
+    /// Forgets the kept frames (a new episode): the next single frame fills the whole stack.
+    public func reset() {
+        stackFilled = false
     }
 
     /// The index of the discrete choice the policy takes (argmax of the logits; the first on ties).

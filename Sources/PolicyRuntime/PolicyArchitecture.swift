@@ -27,14 +27,48 @@ public struct PolicyArchitecture: Codable, Equatable, Hashable, Sendable {
     public var outputSize: Int
     public var activation: Activation
     public var head: Head
+    /// Observations stacked per step, newest first: the network reads `frames` × sensor channels values
+    /// (`FrameStack`). 1 (the default, and what a file without the key means) reads the sensors alone.
+    public var frames: Int
 
-    public init(kind: String = "mlp", inputSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation, head: Head) {
+    public init(
+        kind: String = "mlp", inputSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation, head: Head,
+        frames: Int = 1
+    ) {
         self.kind = kind
         self.inputSize = inputSize
         self.hiddenSizes = hiddenSizes
         self.outputSize = outputSize
         self.activation = activation
         self.head = head
+        self.frames = frames
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, inputSize, hiddenSizes, outputSize, activation, head, frames
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(String.self, forKey: .kind)
+        inputSize = try c.decode(Int.self, forKey: .inputSize)
+        hiddenSizes = try c.decode([Int].self, forKey: .hiddenSizes)
+        outputSize = try c.decode(Int.self, forKey: .outputSize)
+        activation = try c.decode(Activation.self, forKey: .activation)
+        head = try c.decode(Head.self, forKey: .head)
+        frames = try c.decodeIfPresent(Int.self, forKey: .frames) ?? 1
+    }
+
+    /// Writes `frames` only when it is not 1, so single-frame files read as they always have.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(inputSize, forKey: .inputSize)
+        try c.encode(hiddenSizes, forKey: .hiddenSizes)
+        try c.encode(outputSize, forKey: .outputSize)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(head, forKey: .head)
+        if frames != 1 { try c.encode(frames, forKey: .frames) }
     }
 
     /// Widths of every layer boundary: `[inputSize] + hiddenSizes + [outputSize]`.

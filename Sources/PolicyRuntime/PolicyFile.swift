@@ -65,8 +65,12 @@ public struct PolicyFile: Equatable, Sendable {
         guard arch.inputSize > 0, arch.outputSize > 0, arch.hiddenSizes.allSatisfy({ $0 > 0 }) else {
             return "architecture has a non-positive layer size: \(arch.layerSizes)"
         }
-        guard arch.inputSize == observationChannels.count else {
-            return "architecture input size \(arch.inputSize) does not match \(observationChannels.count) observation channels"
+        guard arch.frames >= 1 else { return "architecture frames \(arch.frames) must be ≥ 1" }
+        guard arch.inputSize == observationChannels.count * arch.frames else {
+            if arch.frames == 1 {
+                return "architecture input size \(arch.inputSize) does not match \(observationChannels.count) observation channels"
+            }
+            return "architecture input size \(arch.inputSize) does not match \(observationChannels.count) observation channels × \(arch.frames) frames"
         }
         if let problem = actionSpaceProblem() { return problem }
 
