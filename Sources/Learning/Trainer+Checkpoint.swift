@@ -141,6 +141,21 @@ extension TrainingSetup {
             if let totalSteps { config.totalSteps = totalSteps }
             let model = try PendulumModel(description: description)
             trainer = SAC(config: config, seed: seed) { PendulumVectorEnvironment(model: model, count: $0) }
+        case (let simulator, _) where plantSimulators.contains(simulator):
+            let environment: EnvironmentConfig = try c.json(PlantTrainer.checkpointKey)
+            let make = try plantEnvironment(description, environment)
+            let inner: Trainer
+            if algorithm == "sac" {
+                var config: SACConfig = try c.json("config")
+                if let totalSteps { config.totalSteps = totalSteps }
+                inner = SAC(config: config, seed: seed, makeEnvironment: make)
+            } else {
+                var config: PPOConfig = try c.json("config")
+                if let totalSteps { config.totalSteps = totalSteps }
+                inner = PPOContinuous(config: config, seed: seed, makeEnvironment: make)
+            }
+            guard let resumable = inner as? CheckpointableTrainer else { throw c.problem("\(algorithm) cannot resume") }
+            trainer = PlantTrainer(resumable, environment: environment)
         default:
             throw c.problem("cannot resume \(algorithm) on \(description.name)")
         }

@@ -40,12 +40,19 @@ public enum TrainingSetup {
         guard algorithms.contains(algorithm) else {
             throw ReflexError(.invalidArgument, "unknown algorithm '\(algorithm)' (known: \(algorithms.joined(separator: ", ")))")
         }
-        for setting in overrides where setting.section != algorithm {
+        for setting in overrides where setting.section != algorithm && setting.section != "environment" {
             throw ReflexError(
                 .invalidArgument,
-                "--set \(setting.section).\(setting.key): this run trains with \(algorithm); settings must start with '\(algorithm).'")
+                "--set \(setting.section).\(setting.key): this run trains with \(algorithm); settings must start with '\(algorithm).' or 'environment.'")
         }
         let settings = preset.settings + overrides
+        var environment = EnvironmentConfig()
+        try settings.apply(to: &environment, section: "environment", fields: EnvironmentConfig.fields)
+        if environment != EnvironmentConfig() && !plantSimulators.contains(description.simulator) {
+            throw ReflexError(
+                .invalidArgument,
+                "environment settings apply to the plant robots (\(plantSimulators.joined(separator: ", "))), not \(description.name)")
+        }
         switch description.simulator {
         case "cartpole":
             let model = try CartPoleModel(description: description)
@@ -74,6 +81,22 @@ public enum TrainingSetup {
             if let totalSteps { config.totalSteps = totalSteps }
             try check(config)
             return PPOContinuous(config: config, seed: seed, makeEnvironment: make)
+        case let simulator where plantSimulators.contains(simulator):
+            let make = try plantEnvironment(description, environment)
+            let trainer: CheckpointableTrainer
+            if algorithm == "sac" {
+                var config = SACConfig()
+                try settings.apply(to: &config, section: "sac", fields: SACConfig.fields)
+                if let totalSteps { config.totalSteps = totalSteps }
+                trainer = SAC(config: config, seed: seed, makeEnvironment: make)
+            } else {
+                var config = PPOConfig()
+                try settings.apply(to: &config, section: "ppo", fields: PPOConfig.fields)
+                if let totalSteps { config.totalSteps = totalSteps }
+                try check(config)
+                trainer = PPOContinuous(config: config, seed: seed, makeEnvironment: make)
+            }
+            return PlantTrainer(trainer, environment: environment)
         default:
             throw ReflexError(.invalidArgument, "no trainer for simulator '\(description.simulator)' (robot \(description.name))")
         }

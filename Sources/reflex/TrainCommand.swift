@@ -13,12 +13,15 @@ struct TrainCommand: ParsableCommand {
             Hyperparameters come from the robot's preset (presets/<robot>.yaml, one section per algorithm),
             then from --set section.key=value (e.g. --set ppo.learning_rate=3e-4). Training stops once the
             deterministic policy reaches the robot's solved threshold (CartPole: mean ≥ 475 over 100
-            episodes; Pendulum: ≥ −200 over 10), or when the step budget runs out. Ctrl-C stops early and
+            episodes; Pendulum: ≥ −200 over 10; the rig robots: balanced for whole episodes, see their
+            presets), or when the step budget runs out. The rig robots (cartpole-rig, furuta,
+            furuta-balance) also read an `environment` section: stacked frames and training under their
+            description's randomization (--set environment.frames=4, environment.randomize=true). Ctrl-C stops early and
             still writes the policy. The run folder gets metrics.csv (CleanRL's metric names) and
             learning_curve.png.
             """)
 
-    @Argument(help: "Robot to train (a bundled simulator: cartpole, pendulum).")
+    @Argument(help: "Robot to train (a bundled simulator: cartpole, pendulum, cartpole-rig, furuta, furuta-balance).")
     var robot: String
 
     @Option(help: "Algorithm: ppo (discrete or continuous actions) or sac (continuous actions).")
@@ -36,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Budget of environment steps (default: the preset's total_steps).")
     var steps: Int?
 
-    @Option(name: .customLong("set"), help: "Override a preset hyperparameter: section.key=value (repeatable).")
+    @Option(name: .customLong("set"), help: "Override a preset setting: section.key=value, section ppo, sac or environment (repeatable).")
     var settings: [String] = []
 
     @Option(help: "Continue the run in this folder from its last checkpoint (same robot, algorithm and settings).")
@@ -84,7 +87,7 @@ struct TrainCommand: ParsableCommand {
             trainer = try TrainingSetup.resume(description: description, checkpoint: checkpoint, totalSteps: steps)
         } else {
             let overrides = try settings.map(ConfigSetting.parse)
-            let preset = try PresetFile.bundled(robot: description.name, knownSections: TrainingSetup.algorithms)
+            let preset = try PresetFile.bundled(robot: description.name, knownSections: TrainingSetup.sections)
             trainer = try TrainingSetup.make(
                 description: description, algorithm: algo, seed: seed, preset: preset, overrides: overrides, totalSteps: steps)
         }
