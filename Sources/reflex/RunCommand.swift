@@ -67,6 +67,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Live status line on stderr once per second: auto (when stderr is a terminal), always, never.")
     var status: StatusMode = .auto
 
+    @Option(name: .customLong("watchdog-ms"), help: "Device watchdog to ask for in the handshake, in ms (default: the device's, 2 × period + 10 ms). Longer tolerates a slow host or an emulated device behind the wall clock; the device still stops the actuators by itself if commands stop for that long.")
+    var watchdogMillis: UInt16?
+
     @Flag(name: .customLong("run-through-failure"), help: "Keep the loop running for the whole duration after the task fails (benchmarks); the report still says when it fell.")
     var runThroughFailure = false
 
@@ -85,6 +88,9 @@ struct RunCommand: ParsableCommand {
         if let linkTimeoutPeriods, linkTimeoutPeriods < 1 {
             throw ValidationError("--link-timeout-periods must be at least 1, got \(linkTimeoutPeriods)")
         }
+        if let watchdogMillis, watchdogMillis == 0 {
+            throw ValidationError("--watchdog-ms must be at least 1 (leave it out for the device's default)")
+        }
         if let cpu, cpu < 0 { throw ValidationError("--cpu must be 0 or more, got \(cpu)") }
     }
 
@@ -98,7 +104,7 @@ struct RunCommand: ParsableCommand {
         StopSignal.install()
         let transport = try ReconnectableTransport(path: port, baudRate: baud)
         defer { transport.close() }
-        let device = SerialDevice(transport: transport)
+        let device = SerialDevice(transport: transport, configuration: .init(hostName: "reflex", watchdogMillis: watchdogMillis ?? 0))
         let identity = try handshake(device)
         let periodNanos = UInt64(identity.periodMicros) * 1000
         if !json {
