@@ -38,11 +38,14 @@ public struct TaskMonitor: Sendable {
         self.limits = limits
     }
 
-    /// The task has failed given these sensor values (in the description's channel order).
+    /// The task has failed given these sensor values (in the description's channel order). Non-finite
+    /// values are ignored.
     public func hasFailed(_ sensors: UnsafeBufferPointer<Float>) -> Bool {
         for limit in limits where limit.channel < sensors.count {
             let physical = limit.offset + Double(sensors[limit.channel]) * limit.scale
-            if !(abs(physical) <= limit.bound) { return true }
+            // A non-finite reading is a sensor fault (the safety filter handles it), not evidence that the
+            // task failed: judge only real numbers.
+            if physical.isFinite && abs(physical) > limit.bound { return true }
         }
         return false
     }

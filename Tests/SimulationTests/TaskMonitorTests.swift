@@ -9,7 +9,8 @@ final class TaskMonitorTests: XCTestCase {
         XCTAssertFalse(monitor.hasFailed([0.1, 3, 0.2, -2]))
         XCTAssertTrue(monitor.hasFailed([2.5, 0, 0, 0]), "cart beyond 2.4 m")
         XCTAssertTrue(monitor.hasFailed([0, 0, -0.21, 0]), "pole beyond 12°")
-        XCTAssertTrue(monitor.hasFailed([0, 0, .nan, 0]), "a NaN angle is not 'upright'")
+        XCTAssertFalse(monitor.hasFailed([0, 0, .nan, 0]), "a NaN reading is a sensor fault, not a fall")
+        XCTAssertTrue(monitor.hasFailed([.nan, 0, 0.3, 0]), "the other limit still counts")
     }
 
     func testCartPoleRigConvertsEncoderCountsWithTheChannelScale() throws {
