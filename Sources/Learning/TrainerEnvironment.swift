@@ -42,7 +42,11 @@ extension TrainingSetup {
     ) throws -> (Int) -> ContinuousVectorEnvironment {
         let options = environment.options(for: Model.self)
         _ = try PlantVectorEnvironment(model: model, count: 1, threads: 1, options: options)
-        return { n in try! PlantVectorEnvironment(model: model, count: n, options: options) }
+        return { n in
+            // The options were checked just above and the count is at least 1, so this cannot throw.
+            do { return try PlantVectorEnvironment(model: model, count: Swift.max(n, 1), options: options) }
+            catch { preconditionFailure("PlantVectorEnvironment refused options it accepted a moment ago: \(error)") }
+        }
     }
 
     /// Simulators whose environments are `PlantVectorEnvironment`s (continuous actuator values).
