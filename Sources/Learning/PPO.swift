@@ -218,28 +218,11 @@ public final class PPO {
                     }
                     if branch == 1 || parallelBranches == 1 {
                         // Value: c_V · ½ · mean(max((V − R)², (V_clipped − R)²)) or unclipped.
-                        let values = critic.forward(obs)
-                        var dValue = Tensor(zeros: [mb, 1])
-                        for k in 0..<mb {
-                            let i = indices[start + k]
-                            let v = values.scalars[k], target = mbReturns[k]
-                            let unclippedError = v - target
-                            if c.clipValueLoss {
-                                let vClipped = oldValues[i] + min(max(v - oldValues[i], -c.clipCoefficient), c.clipCoefficient)
-                                let clippedError = vClipped - target
-                                if unclippedError * unclippedError >= clippedError * clippedError {
-                                    valueLoss += unclippedError * unclippedError
-                                    dValue.scalars[k] = c.valueCoefficient * unclippedError / Float(mb)
-                                } else {
-                                    valueLoss += clippedError * clippedError
-                                    let inside = abs(v - oldValues[i]) < c.clipCoefficient
-                                    dValue.scalars[k] = inside ? c.valueCoefficient * clippedError / Float(mb) : 0
-                                }
-                            } else {
-                                valueLoss += unclippedError * unclippedError
-                                dValue.scalars[k] = c.valueCoefficient * unclippedError / Float(mb)
-                            }
-                        }
+                        let (squaredErrors, dValue) = ppoValueLoss(
+                            values: critic.forward(obs), returns: mbReturns, oldValues: oldValues,
+                            rows: indices[start..<(start + mb)], clip: c.clipValueLoss ? c.clipCoefficient : nil,
+                            coefficient: c.valueCoefficient)
+                        valueLoss = squaredErrors
                         _ = critic.backward(dValue)
                     }
                 }
