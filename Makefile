@@ -9,7 +9,7 @@
 SWIFT       ?= swift
 CONFIG      ?= release
 SUDO        := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-DEB_PACKAGES := pkg-config libserialport-dev libopenblas-dev gcc-avr avr-libc libsimavr-dev libelf-dev rt-tests
+DEB_PACKAGES := pkg-config libserialport-dev libopenblas-dev libopencv-dev gcc-avr avr-libc libsimavr-dev libelf-dev rt-tests
 PY_MODULES  := safetensors numpy
 REFLEX      := .build/$(CONFIG)/reflex
 

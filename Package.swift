@@ -45,6 +45,16 @@ let package = Package(
             dependencies: ["ReflexCore", "PolicyRuntime", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(name: "VirtualRobot", dependencies: ["Simulation", "Bridge"]),
+        // OpenCV behind a small extern "C" shim (C++ exceptions become error codes), linking only the modules used.
+        .target(
+            name: "COpenCV",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-std=c++17"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_core"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_imgcodecs"),
+                .linkedLibrary("opencv_videoio"),
+            ]
+        ),
+        .target(name: "Vision", dependencies: ["ReflexCore", "Simulation", "COpenCV"]),
         // The real firmware image on an emulated ATmega328P: mcu_sim.c over libsimavr (Swift cannot import
         // simavr's ioctl macros), and the Swift side that wires its pins to a plant.
         .target(
@@ -61,7 +71,7 @@ let package = Package(
             name: "reflex",
             dependencies: [
                 "ReflexCore", "NeuralNet", "Simulation", "Learning", "PolicyRuntime", "Bridge", "Control",
-                "VirtualRobot", "FirmwareInTheLoop", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "VirtualRobot", "FirmwareInTheLoop", "Vision", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
@@ -80,6 +90,7 @@ let package = Package(
             name: "ControlTests",
             dependencies: ["Control", "ReflexCore", "ReflexTestSupport", "PolicyRuntime", "NeuralNet", "CAllocationCounter"]),
         .testTarget(name: "VirtualRobotTests", dependencies: ["VirtualRobot", "Bridge", "Simulation", "ReflexCore"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "ReflexCore", "Simulation"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime", "Bridge"]),
     ],
     swiftLanguageModes: [.v5]
