@@ -73,3 +73,25 @@ public struct CameraSpec: Codable, Hashable, Sendable {
         self.preprocessing = preprocessing
     }
 }
+
+extension ImagePreprocessing {
+    /// The observation a pixel policy reads, as channels: one per preprocessed value, named
+    /// `camera[f,c,y,x]` (frame newest first, channel, row, column), in observation order, with the range
+    /// the normalization maps 0…255 onto. A camera policy file lists exactly these as its sensor channels,
+    /// and a camera-backed device reports them, so the control loop's channel check covers pixel policies too.
+    public var observationChannels: [ChannelSpec] {
+        let low = Double(offset), high = Double(255 * scale + offset)
+        var channels: [ChannelSpec] = []
+        channels.reserveCapacity(observationCount)
+        for f in 0..<frames {
+            for c in 0..<channelsPerFrame {
+                for y in 0..<height {
+                    for x in 0..<width {
+                        channels.append(ChannelSpec(name: "camera[\(f),\(c),\(y),\(x)]", unit: "1", min: Swift.min(low, high), max: Swift.max(low, high)))
+                    }
+                }
+            }
+        }
+        return channels
+    }
+}
