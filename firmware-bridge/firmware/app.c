@@ -104,6 +104,29 @@ static void send_ack(app *a, uint16_t seq, uint8_t type, uint8_t result) {
     send_payload(a, RFX_MSG_ACK, w.len);
 }
 
+/* LINK_STATS: the decoder's counters, and what the serial link lost on either side of it. */
+static void send_link_stats(app *a, uint16_t seq, uint64_t now) {
+    rfx_writer w;
+    rfx_link_stats m;
+    const rfx_decoder_stats *d = &a->decoder.stats;
+    m.request_seq = seq;
+    m.timestamp_us = now;
+    m.frames = d->frames;
+    m.cobs_errors = d->cobs_errors;
+    m.crc_errors = d->crc_errors;
+    m.version_errors = d->version_errors;
+    m.short_errors = d->short_errors;
+    m.long_errors = d->long_errors;
+    m.payload_errors = d->payload_errors;
+    m.type_errors = d->type_errors;
+    m.sequence_gaps = d->sequence_gaps;
+    m.rx_overruns = a->hal->serial->rx_overruns();
+    m.tx_dropped = a->stats.frames_dropped;
+    rfx_writer_init(&w, a->payload, sizeof a->payload);
+    rfx_put_link_stats(&w, &m);
+    send_payload(a, RFX_MSG_LINK_STATS, w.len);
+}
+
 /* Every FAULT: disarm, actuators safe at once, then tell the host why. */
 static void fault(app *a, uint8_t code, uint16_t detail, uint64_t now) {
     rfx_writer w;
@@ -251,10 +274,17 @@ static void handle_frame(app *a, const rfx_frame_view *f, uint64_t now) {
         }
         break;
     }
+    case RFX_MSG_GET_LINK_STATS:
+        st = rfx_decode_get_link_stats(f->payload, f->payload_len);
+        if (st == RFX_OK && a->configured) {
+            send_link_stats(a, f->seq, now); /* like everything else, only after a HELLO (PROTOCOL.md §6.1) */
+        }
+        break;
     case RFX_MSG_IDENTIFY:
     case RFX_MSG_SENSORS:
     case RFX_MSG_FAULT:
     case RFX_MSG_ACK:
+    case RFX_MSG_LINK_STATS:
         a->stats.bad_messages++; /* a device's message echoed back to us (a loopback cable?) */
         return;
     default:

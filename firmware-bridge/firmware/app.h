@@ -25,7 +25,7 @@
 /** At most this many received bytes are handled per app_poll, so a flood cannot starve the watchdog. */
 #define APP_MAX_BYTES_PER_POLL 64u
 
-/** Counters, for tests and a debugger (the wire has no way to ask for them in v1). */
+/** Counters, for tests and a debugger (the link's receive counters live in the decoder: GET_LINK_STATS asks for them). */
 typedef struct {
     uint32_t periods;
     /** Periods that started more than one period late; the missed ones are skipped, not replayed. */

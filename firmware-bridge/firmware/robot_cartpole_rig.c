@@ -26,7 +26,7 @@ static const robot_actuator cartpole_rig_actuators[] = {
 
 const robot robot_cartpole_rig = {
     "cartpole-rig",
-    1, 0, 0,
+    1, 1, 0, /* 1.1: answers GET_LINK_STATS */
     10000u, /* 100 Hz: control_period 0.01 s */
     0u,     /* default watchdog: 2 × 10 ms + 10 ms = 30 ms */
     (uint8_t)(sizeof cartpole_rig_sensors / sizeof cartpole_rig_sensors[0]),

@@ -3,7 +3,9 @@
  *
  * Besides "no crash, no sanitizer report", it checks properties a receiver relies on:
  *  - every non-empty run of bytes before a 0x00 ends in exactly one frame or one counted error;
- *  - the counters add up to the frames and errors returned;
+ *  - the counters add up to the frames and errors returned, and a frame whose payload or type the caller
+ *    rejects (rfx_decoder_count) moves from the frames to exactly one error counter;
+ *  - sequence gaps are counted only between valid frames;
  *  - a frame that decodes as a message re-encodes to the very same bytes (the layouts are bijective);
  *  - COBS encoding of the input decodes back to the input.
  */
@@ -23,7 +25,8 @@
 static rfx_decoder decoder;
 static rfx_message message;
 
-static void check_round_trip(const rfx_frame_view *f) {
+/* Returns 0 when the frame's message decoded, else the status (the frame then counts as malformed). */
+static rfx_status check_round_trip(const rfx_frame_view *f) {
     uint8_t wire[RFX_MAX_WIRE_FRAME];
     uint8_t raw[RFX_MAX_RAW_FRAME];
     size_t wire_len = 0;
@@ -33,7 +36,7 @@ static void check_round_trip(const rfx_frame_view *f) {
     rfx_status st = rfx_message_decode(f, &message);
     if (st != RFX_OK) {
         REQUIRE(st == RFX_ERR_TYPE || st == RFX_ERR_LENGTH || st == RFX_ERR_VALUE);
-        return;
+        return st;
     }
     REQUIRE(rfx_message_encode(&message, wire, sizeof wire, &wire_len) == RFX_OK);
     REQUIRE(wire_len >= 2 && wire[wire_len - 1] == 0);
@@ -41,6 +44,7 @@ static void check_round_trip(const rfx_frame_view *f) {
     REQUIRE(rfx_cobs_decode(wire, wire_len - 1, raw, sizeof raw, &raw_len) == RFX_OK);
     REQUIRE(raw_len == original_len);
     REQUIRE(memcmp(raw, original, raw_len) == 0);
+    return RFX_OK;
 }
 
 static void check_cobs(const uint8_t *data, size_t size) {
@@ -63,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t pending = 0; /* bytes since the last 0x00 */
     uint32_t frames = 0;
     uint32_t errors = 0;
+    uint32_t rejected = 0;
     const rfx_decoder_stats *s = &decoder.stats;
     rfx_decoder_init(&decoder);
     for (i = 0; i < size; i++) {
@@ -77,10 +82,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (pending == 0) {
             REQUIRE(r == RFX_PUSH_NONE);
         } else if (r == RFX_PUSH_FRAME) {
+            rfx_status st;
             frames++;
             REQUIRE(f.payload_len <= RFX_MAX_PAYLOAD);
             REQUIRE(f.version == RFX_PROTOCOL_VERSION);
-            check_round_trip(&f);
+            st = check_round_trip(&f);
+            if (st != RFX_OK) {
+                rfx_decoder_count(&decoder, st);
+                rejected++;
+            }
         } else {
             REQUIRE(r == RFX_PUSH_ERROR);
             REQUIRE(error == RFX_ERR_COBS || error == RFX_ERR_LENGTH || error == RFX_ERR_CRC ||
@@ -90,8 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         pending = 0;
     }
-    REQUIRE(s->frames == frames);
-    REQUIRE(s->cobs_errors + s->crc_errors + s->version_errors + s->length_errors + s->type_errors == errors);
+    REQUIRE(s->frames == frames - rejected);
+    REQUIRE(s->payload_errors + s->type_errors == rejected);
+    REQUIRE(s->cobs_errors + s->crc_errors + s->version_errors + s->short_errors + s->long_errors == errors);
+    REQUIRE(s->sequence_gaps <= frames);
     check_cobs(data, size);
     return 0;
 }

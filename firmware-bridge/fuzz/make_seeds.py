@@ -53,6 +53,8 @@ def main():
         + record(b"", 1, tx_full=True),
         "garbage_between": record(hello) + record(bytes([0x13, 0x37, 0x00])) + record(arm)
         + record(actuate[:6] + b"\x00") + record(actuate, 10),
+        "link_stats": record(g["get_link_stats"]) + record(hello) + record(bytes([0x05, 0x01, 0x00]))
+        + record(g["get_link_stats"], 10) + record(arm) + record(actuate, 5) + record(g["get_link_stats"], 1, tx_full=True),
     }
     for name, data in sessions.items():
         (handler / name).write_bytes(data)

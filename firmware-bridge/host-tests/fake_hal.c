@@ -48,7 +48,7 @@ static uint8_t serial_write(const uint8_t *data, size_t len) {
     return 1;
 }
 
-static uint32_t serial_rx_overruns(void) { return 0; }
+static uint32_t serial_rx_overruns(void) { return fake.rx_overruns; }
 
 static const hal_serial fake_serial = {serial_init, serial_read, serial_tx_free, serial_write, serial_rx_overruns};
 

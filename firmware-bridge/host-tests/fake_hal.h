@@ -25,6 +25,8 @@ typedef struct {
     size_t tx_len;
     /** When nonzero, tx_free() reports at most this many bytes (a host that stopped reading: use 1). */
     size_t tx_free_limit;
+    /** What rx_overruns() reports (bytes the UART lost). */
+    uint32_t rx_overruns;
     int32_t encoder[2];
     uint16_t adc[2];
     int16_t motor[2];

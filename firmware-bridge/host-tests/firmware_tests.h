@@ -29,6 +29,8 @@ int string_is(const rfx_string *s, const char *want);
 void test_bad_frames_are_counted_and_ignored(void);
 void test_flood_without_delimiter_is_survived(void);
 void test_device_messages_sent_to_device_are_ignored(void);
+void test_link_stats_count_each_kind_of_bad_frame(void);
+void test_link_stats_only_after_hello_and_never_cleared(void);
 void test_golden_host_frames_drive_the_device(void);
 void test_golden_device_frames_are_ignored_by_the_device(void);
 void test_other_tables_adc_sensor_and_nonzero_safe_value(void);

@@ -142,5 +142,6 @@ void device_drain(void) {
 
 uint32_t device_output_errors(void) {
     const rfx_decoder_stats *s = &out_decoder.stats;
-    return s->cobs_errors + s->crc_errors + s->version_errors + s->length_errors + s->type_errors;
+    return s->cobs_errors + s->crc_errors + s->version_errors + s->short_errors + s->long_errors + s->payload_errors +
+           s->type_errors;
 }

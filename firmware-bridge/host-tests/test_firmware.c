@@ -49,7 +49,7 @@ static void test_hello_answered_with_identify_of_cartpole_rig(void) {
     CHECK_EQ(msg.type, RFX_MSG_IDENTIFY);
     CHECK_EQ(msg.seq, 0);
     CHECK_EQ(id->fw_major, 1);
-    CHECK_EQ(id->fw_minor, 0);
+    CHECK_EQ(id->fw_minor, 1);
     CHECK_EQ(id->fw_patch, 0);
     CHECK_EQ(id->period_us, PERIOD_US);
     CHECK_EQ(id->watchdog_ms, WATCHDOG_MS);
@@ -436,6 +436,8 @@ static const test_case tests[] = {
     TEST(test_bad_frames_are_counted_and_ignored),
     TEST(test_flood_without_delimiter_is_survived),
     TEST(test_device_messages_sent_to_device_are_ignored),
+    TEST(test_link_stats_count_each_kind_of_bad_frame),
+    TEST(test_link_stats_only_after_hello_and_never_cleared),
     TEST(test_golden_host_frames_drive_the_device),
     TEST(test_golden_device_frames_are_ignored_by_the_device),
     TEST(test_other_tables_adc_sensor_and_nonzero_safe_value),

@@ -103,6 +103,22 @@ void rfx_put_ack(rfx_writer *w, const rfx_ack *m) {
     rfx_put_u8(w, m->status);
 }
 
+void rfx_put_link_stats(rfx_writer *w, const rfx_link_stats *m) {
+    rfx_put_u16(w, m->request_seq);
+    rfx_put_u64(w, m->timestamp_us);
+    rfx_put_u32(w, m->frames);
+    rfx_put_u32(w, m->cobs_errors);
+    rfx_put_u32(w, m->crc_errors);
+    rfx_put_u32(w, m->version_errors);
+    rfx_put_u32(w, m->short_errors);
+    rfx_put_u32(w, m->long_errors);
+    rfx_put_u32(w, m->payload_errors);
+    rfx_put_u32(w, m->type_errors);
+    rfx_put_u32(w, m->sequence_gaps);
+    rfx_put_u32(w, m->rx_overruns);
+    rfx_put_u32(w, m->tx_dropped);
+}
+
 /* ---- Decoders ----------------------------------------------------------------------------------- */
 
 /* The payload must be consumed exactly: trailing bytes are a length error like missing ones. */
@@ -257,6 +273,30 @@ rfx_status rfx_decode_ack(const uint8_t *p, size_t len, rfx_ack *m) {
     return rfx_reader_finish(&r);
 }
 
+rfx_status rfx_decode_get_link_stats(const uint8_t *p, size_t len) {
+    (void)p;
+    return len == 0 ? RFX_OK : RFX_ERR_LENGTH;
+}
+
+rfx_status rfx_decode_link_stats(const uint8_t *p, size_t len, rfx_link_stats *m) {
+    rfx_reader r;
+    rfx_reader_init(&r, p, len);
+    m->request_seq = rfx_get_u16(&r);
+    m->timestamp_us = rfx_get_u64(&r);
+    m->frames = rfx_get_u32(&r);
+    m->cobs_errors = rfx_get_u32(&r);
+    m->crc_errors = rfx_get_u32(&r);
+    m->version_errors = rfx_get_u32(&r);
+    m->short_errors = rfx_get_u32(&r);
+    m->long_errors = rfx_get_u32(&r);
+    m->payload_errors = rfx_get_u32(&r);
+    m->type_errors = rfx_get_u32(&r);
+    m->sequence_gaps = rfx_get_u32(&r);
+    m->rx_overruns = rfx_get_u32(&r);
+    m->tx_dropped = rfx_get_u32(&r);
+    return rfx_reader_finish(&r);
+}
+
 /* ---- Whole messages ----------------------------------------------------------------------------- */
 
 rfx_status rfx_message_encode(const rfx_message *m, uint8_t *out, size_t cap, size_t *out_len) {
@@ -273,6 +313,8 @@ rfx_status rfx_message_encode(const rfx_message *m, uint8_t *out, size_t cap, si
     case RFX_MSG_HEARTBEAT: rfx_put_heartbeat(&w, &m->body.heartbeat); break;
     case RFX_MSG_FAULT: rfx_put_fault(&w, &m->body.fault); break;
     case RFX_MSG_ACK: rfx_put_ack(&w, &m->body.ack); break;
+    case RFX_MSG_GET_LINK_STATS: break;
+    case RFX_MSG_LINK_STATS: rfx_put_link_stats(&w, &m->body.link_stats); break;
     default: return RFX_ERR_TYPE;
     }
     if (w.status != RFX_OK) {
@@ -294,6 +336,8 @@ rfx_status rfx_message_decode(const rfx_frame_view *f, rfx_message *m) {
     case RFX_MSG_HEARTBEAT: return rfx_decode_heartbeat(f->payload, f->payload_len, &m->body.heartbeat);
     case RFX_MSG_FAULT: return rfx_decode_fault(f->payload, f->payload_len, &m->body.fault);
     case RFX_MSG_ACK: return rfx_decode_ack(f->payload, f->payload_len, &m->body.ack);
+    case RFX_MSG_GET_LINK_STATS: return rfx_decode_get_link_stats(f->payload, f->payload_len);
+    case RFX_MSG_LINK_STATS: return rfx_decode_link_stats(f->payload, f->payload_len, &m->body.link_stats);
     default: return RFX_ERR_TYPE;
     }
 }
@@ -305,16 +349,16 @@ void rfx_decoder_init(rfx_decoder *d) {
 }
 
 void rfx_decoder_count(rfx_decoder *d, rfx_status error) {
-    switch (error) {
-    case RFX_OK: break;
-    case RFX_ERR_COBS: d->stats.cobs_errors++; break;
-    case RFX_ERR_CRC: d->stats.crc_errors++; break;
-    case RFX_ERR_VERSION: d->stats.version_errors++; break;
-    case RFX_ERR_TYPE: d->stats.type_errors++; break;
-    case RFX_ERR_LENGTH:
-    case RFX_ERR_VALUE:
-    case RFX_ERR_CAPACITY:
-    default: d->stats.length_errors++; break;
+    if (error == RFX_OK) {
+        return;
+    }
+    if (d->stats.frames > 0) {
+        d->stats.frames--;
+    }
+    if (error == RFX_ERR_TYPE) {
+        d->stats.type_errors++;
+    } else {
+        d->stats.payload_errors++;
     }
 }
 
@@ -336,24 +380,44 @@ rfx_push_result rfx_decoder_push(rfx_decoder *d, uint8_t byte, rfx_frame_view *v
     if (d->overflow) {
         d->overflow = 0;
         st = RFX_ERR_LENGTH;
+        d->stats.long_errors++;
     } else if (len == 0) {
         return RFX_PUSH_NONE; /* idle delimiter between frames */
     } else {
         st = rfx_cobs_decode(d->encoded, len, d->raw, sizeof d->raw, &raw_len);
-        if (st == RFX_ERR_CAPACITY) {
-            st = RFX_ERR_LENGTH;
-        }
         if (st == RFX_OK) {
             st = rfx_frame_parse(d->raw, raw_len, view);
         }
+        switch (st) {
+        case RFX_OK: break;
+        case RFX_ERR_COBS: d->stats.cobs_errors++; break;
+        case RFX_ERR_CRC: d->stats.crc_errors++; break;
+        case RFX_ERR_VERSION: d->stats.version_errors++; break;
+        case RFX_ERR_CAPACITY: /* decodes to more than any raw frame */
+            st = RFX_ERR_LENGTH;
+            d->stats.long_errors++;
+            break;
+        default:
+            if (st == RFX_ERR_LENGTH && raw_len < RFX_MIN_RAW_FRAME) {
+                d->stats.short_errors++;
+            } else {
+                st = RFX_ERR_LENGTH;
+                d->stats.long_errors++;
+            }
+            break;
+        }
     }
     if (st != RFX_OK) {
-        rfx_decoder_count(d, st);
         if (error) {
             *error = st;
         }
         return RFX_PUSH_ERROR;
     }
     d->stats.frames++;
+    if (d->have_seq && view->type != RFX_MSG_HELLO && view->seq != d->next_seq) {
+        d->stats.sequence_gaps++;
+    }
+    d->have_seq = 1;
+    d->next_seq = (uint16_t)(view->seq + 1u);
     return RFX_PUSH_FRAME;
 }

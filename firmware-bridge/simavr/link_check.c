@@ -15,7 +15,9 @@
  *      every period with ARMED set. On a real rig the motor turns for that second: use --duty 0 to keep it still;
  *   4. failsafe: commands stop; a FAULT(WATCHDOG) must arrive within watchdog + one period (+ link slack),
  *      and the next SENSORS has ARMED clear and FAULT set;
- *   5. bad frames: garbage and a truncated frame, then ARM must still be answered;
+ *   5. bad frames: three runs of garbage and a truncated ACTUATE(-1); the device's link counters
+ *      (GET_LINK_STATS) must count exactly four bad frames, every frame sent around them as valid, no
+ *      sequence gap and no bytes lost, and ARM must still be answered;
  *   6. e-stop, with --estop-pid (SIGUSR1 to firmware-sim presses and releases it) or --estop-prompt (asks
  *      you to press and release the real one): while armed and driven, pressing it must bring
  *      FAULT(ESTOP); ARM is refused while it is held and accepted once it is released.
@@ -158,6 +160,27 @@ static int wait_for(uint8_t type, double deadline_ms) {
             }
         }
     }
+}
+
+/* GET_LINK_STATS → LINK_STATS answering it; exits naming the step when none comes. */
+static void ask_link_stats(const char *step, rfx_link_stats *out) {
+    uint16_t s = seq;
+    double deadline = now_ms() + 1000;
+    send_type(RFX_MSG_GET_LINK_STATS);
+    for (;;) {
+        if (!wait_for(RFX_MSG_LINK_STATS, deadline)) {
+            fail(step, "no LINK_STATS within 1 s of GET_LINK_STATS (firmware older than 1.1?)");
+        }
+        if (msg.body.link_stats.request_seq == s) {
+            *out = msg.body.link_stats;
+            return;
+        }
+    }
+}
+
+static uint32_t bad_frames(const rfx_link_stats *s) {
+    return s->cobs_errors + s->crc_errors + s->version_errors + s->short_errors + s->long_errors +
+           s->payload_errors + s->type_errors;
 }
 
 /* Presses or releases the e-stop: a signal to firmware-sim, or a person at the rig. */
@@ -407,10 +430,29 @@ int main(int argc, char **argv) {
         !(msg.body.sensors.status & RFX_STATUS_FAULT)) {
         fail("failsafe", "SENSORS after the FAULT do not show FAULT set and ARMED clear");
     }
-    /* 5. Bad frames, then the link still works. */
+    /* 5. Bad frames are counted by kind, and the link still works. */
     {
         static const uint8_t garbage[] = {0x13, 0x37, 0xFF, 0x00, 0x05, 0x01, 0x02, 0x00, 0x09, 0x01, 0x00};
+        static rfx_message reverse;
+        uint8_t wire[RFX_MAX_WIRE_FRAME];
+        size_t len = 0;
+        rfx_link_stats before, after;
+        char why[256];
+        ask_link_stats("bad frames", &before);
         if (write(fd, garbage, sizeof garbage) != (ssize_t)sizeof garbage) {
+            fail("bad frames", "cannot write to the link");
+        }
+        /* The first half of an ACTUATE(-1), then a delimiter: it must not move the motor. */
+        memset(&reverse, 0, sizeof reverse);
+        reverse.type = RFX_MSG_ACTUATE;
+        reverse.seq = 0xBEEF;
+        reverse.body.actuate.count = 1;
+        reverse.body.actuate.values[0] = -1.0f;
+        if (rfx_message_encode(&reverse, wire, sizeof wire, &len) != RFX_OK) {
+            fail("bad frames", "cannot encode a message");
+        }
+        wire[len / 2] = 0;
+        if (write(fd, wire, len / 2 + 1) != (ssize_t)(len / 2 + 1)) {
             fail("bad frames", "cannot write to the link");
         }
         send_type(RFX_MSG_ARM);
@@ -419,6 +461,24 @@ int main(int argc, char **argv) {
         }
         send_type(RFX_MSG_DISARM);
         wait_for(RFX_MSG_ACK, now_ms() + 1000);
+        ask_link_stats("bad frames", &after);
+        snprintf(why, sizeof why,
+                 "device counted %u bad frames (4 sent), %u valid (3 sent: ARM, DISARM, GET_LINK_STATS), "
+                 "%u sequence gaps, %u bytes lost",
+                 bad_frames(&after) - bad_frames(&before), after.frames - before.frames,
+                 after.sequence_gaps - before.sequence_gaps, after.rx_overruns - before.rx_overruns);
+        if (bad_frames(&after) - bad_frames(&before) != 4 || after.frames - before.frames != 3 ||
+            after.sequence_gaps != before.sequence_gaps || after.rx_overruns != before.rx_overruns) {
+            fail("bad frames", why);
+        }
+        if (after.cobs_errors - before.cobs_errors < 3) {
+            fail("bad frames", "the three runs of garbage were not counted as COBS errors");
+        }
+        printf("link-check: link counters: %s; since reset: %u frames, COBS %u, CRC %u, short %u, long %u, "
+               "payload %u, type %u, version %u, gaps %u, bytes lost %u, frames not sent %u\n",
+               why, after.frames, after.cobs_errors, after.crc_errors, after.short_errors, after.long_errors,
+               after.payload_errors, after.type_errors, after.version_errors, after.sequence_gaps, after.rx_overruns,
+               after.tx_dropped);
     }
     /* 6. E-stop. */
     if (estop_pid > 0 || estop_prompt) {

@@ -76,7 +76,9 @@ typedef enum {
     RFX_MSG_SENSORS = 0x06,   /* device -> host */
     RFX_MSG_HEARTBEAT = 0x07, /* both directions */
     RFX_MSG_FAULT = 0x08,     /* device -> host */
-    RFX_MSG_ACK = 0x09        /* device -> host, answers ARM and DISARM */
+    RFX_MSG_ACK = 0x09,       /* device -> host, answers ARM and DISARM */
+    RFX_MSG_GET_LINK_STATS = 0x0A, /* host -> device, asks for LINK_STATS */
+    RFX_MSG_LINK_STATS = 0x0B      /* device -> host, the device's receive counters */
 } rfx_message_type;
 
 /** Bits of the status byte in SENSORS and HEARTBEAT. */
@@ -236,6 +238,36 @@ typedef struct {
     uint8_t status;
 } rfx_ack;
 
+/**
+ * The device's link counters (LINK_STATS), counted since the device started (a HELLO does not clear them;
+ * hosts compare two replies). Every counter is a u32 that wraps at 2^32.
+ */
+typedef struct {
+    /** Sequence number of the GET_LINK_STATS answered. */
+    uint16_t request_seq;
+    /** Device time of the reply, µs since start. */
+    uint64_t timestamp_us;
+    /** Frames that passed every check of PROTOCOL.md §2 (the GET_LINK_STATS answered included). */
+    uint32_t frames;
+    uint32_t cobs_errors;
+    uint32_t crc_errors;
+    uint32_t version_errors;
+    /** Raw frame shorter than header + CRC (6 bytes). */
+    uint32_t short_errors;
+    /** More bytes before the delimiter than any frame has. */
+    uint32_t long_errors;
+    /** Payload size or contents wrong for its type. */
+    uint32_t payload_errors;
+    /** Type the receiver does not know. */
+    uint32_t type_errors;
+    /** Valid frames whose sequence number was not the previous one plus one (frames lost between them). */
+    uint32_t sequence_gaps;
+    /** Bytes lost before the decoder saw them (the receive buffer was full). */
+    uint32_t rx_overruns;
+    /** Frames the device did not send (its transmit buffer was full). */
+    uint32_t tx_dropped;
+} rfx_link_stats;
+
 /* Payload encoders: write the payload only (no header, no CRC) through a writer. */
 void rfx_put_hello(rfx_writer *w, const rfx_hello *m);
 void rfx_put_identify(rfx_writer *w, const rfx_identify *m);
@@ -249,6 +281,7 @@ void rfx_put_sensors(rfx_writer *w, const rfx_sensors *m);
 void rfx_put_heartbeat(rfx_writer *w, const rfx_heartbeat *m);
 void rfx_put_fault(rfx_writer *w, const rfx_fault *m);
 void rfx_put_ack(rfx_writer *w, const rfx_ack *m);
+void rfx_put_link_stats(rfx_writer *w, const rfx_link_stats *m);
 
 /* Payload decoders: the whole payload must be consumed exactly (RFX_ERR_LENGTH otherwise). */
 rfx_status rfx_decode_hello(const uint8_t *p, size_t len, rfx_hello *m);
@@ -260,6 +293,8 @@ rfx_status rfx_decode_sensors(const uint8_t *p, size_t len, rfx_sensors *m);
 rfx_status rfx_decode_heartbeat(const uint8_t *p, size_t len, rfx_heartbeat *m);
 rfx_status rfx_decode_fault(const uint8_t *p, size_t len, rfx_fault *m);
 rfx_status rfx_decode_ack(const uint8_t *p, size_t len, rfx_ack *m);
+rfx_status rfx_decode_get_link_stats(const uint8_t *p, size_t len);
+rfx_status rfx_decode_link_stats(const uint8_t *p, size_t len, rfx_link_stats *m);
 
 /** Any message, tagged by type. */
 typedef struct {
@@ -273,6 +308,7 @@ typedef struct {
         rfx_heartbeat heartbeat;
         rfx_fault fault;
         rfx_ack ack;
+        rfx_link_stats link_stats;
     } body;
 } rfx_message;
 
@@ -283,14 +319,22 @@ rfx_status rfx_message_decode(const rfx_frame_view *frame, rfx_message *m);
 
 /* ---- Incremental decoder ------------------------------------------------------------------------ */
 
-/** Counters of a byte stream; every malformed frame lands in exactly one of the error counters. */
+/**
+ * Counters of a byte stream. Every non-empty run of bytes before a 0x00 lands in exactly one of them:
+ * `frames` or one error counter (a frame that rfx_decoder_push delivered and whose type or payload the
+ * caller then rejects moves from `frames` to an error counter through rfx_decoder_count).
+ */
 typedef struct {
-    uint32_t frames;      /* valid frames delivered */
+    uint32_t frames;      /* valid frames */
     uint32_t cobs_errors;
     uint32_t crc_errors;
     uint32_t version_errors;
-    uint32_t length_errors; /* too short, too long (overflowed the buffer), or payload size wrong for its type */
-    uint32_t type_errors;
+    uint32_t short_errors;   /* raw frame shorter than header + CRC: a fragment, a lone byte of noise */
+    uint32_t long_errors;    /* longer than any frame (overflowed the buffer): a lost delimiter, a flood */
+    uint32_t payload_errors; /* payload size or contents wrong for its type (found by the caller) */
+    uint32_t type_errors;    /* unknown type (found by the caller) */
+    /** Valid frames whose sequence number was not the previous valid frame's plus one. */
+    uint32_t sequence_gaps;
 } rfx_decoder_stats;
 
 /** Byte-at-a-time frame decoder with a fixed buffer; resynchronizes on every 0x00. */
@@ -300,6 +344,9 @@ typedef struct {
     /** More bytes arrived than any valid frame has: discard until the next 0x00. */
     uint8_t overflow;
     uint8_t raw[RFX_MAX_RAW_FRAME];
+    /** A valid frame was seen: `next_seq` is the sequence number the next one should carry. */
+    uint8_t have_seq;
+    uint16_t next_seq;
     rfx_decoder_stats stats;
 } rfx_decoder;
 
@@ -313,11 +360,16 @@ typedef enum {
 } rfx_push_result;
 
 /**
- * Feeds one byte. On RFX_PUSH_FRAME the frame passed length, COBS, CRC and version checks
- * (the type and payload are checked by rfx_message_decode; count failures there with rfx_decoder_count).
+ * Feeds one byte. On RFX_PUSH_FRAME the frame passed length, COBS, CRC and version checks and is counted in
+ * `frames` (the type and payload are checked by rfx_message_decode; report failures there with
+ * rfx_decoder_count). Its sequence number is compared with the previous valid frame's (a gap is counted),
+ * except a HELLO's, which starts a new count: a host that reconnects may start anywhere.
  */
 rfx_push_result rfx_decoder_push(rfx_decoder *d, uint8_t byte, rfx_frame_view *view, rfx_status *error);
-/** Adds one malformed frame of kind `error` to the counters (for failures found after the push). */
+/**
+ * The frame the last push delivered turned out malformed (RFX_ERR_TYPE: unknown type; RFX_ERR_LENGTH or
+ * RFX_ERR_VALUE: payload wrong for its type): it moves from `frames` to that error counter.
+ */
 void rfx_decoder_count(rfx_decoder *d, rfx_status error);
 
 #ifdef __cplusplus

@@ -54,7 +54,7 @@ static rfx_channel channel(const char *name, const char *unit, float min, float 
     return c;
 }
 
-#define GOLDEN_COUNT 10
+#define GOLDEN_COUNT 12
 
 static void golden_message(int index, rfx_message *m, const char **name) {
     memset(m, 0, sizeof *m);
@@ -137,7 +137,7 @@ static void golden_message(int index, rfx_message *m, const char **name) {
         m->type = RFX_MSG_DISARM;
         m->seq = 4;
         break;
-    default:
+    case 9:
         *name = "ack_disarm";
         m->type = RFX_MSG_ACK;
         m->seq = 260;
@@ -145,6 +145,29 @@ static void golden_message(int index, rfx_message *m, const char **name) {
         m->body.ack.acked_type = RFX_MSG_DISARM;
         m->body.ack.result = RFX_ACK_OK;
         m->body.ack.status = RFX_STATUS_CONFIGURED;
+        break;
+    case 10:
+        *name = "get_link_stats";
+        m->type = RFX_MSG_GET_LINK_STATS;
+        m->seq = 5;
+        break;
+    default:
+        *name = "link_stats";
+        m->type = RFX_MSG_LINK_STATS;
+        m->seq = 261;
+        m->body.link_stats.request_seq = 5;
+        m->body.link_stats.timestamp_us = 2000000;
+        m->body.link_stats.frames = 1000;
+        m->body.link_stats.cobs_errors = 1;
+        m->body.link_stats.crc_errors = 2;
+        m->body.link_stats.version_errors = 3;
+        m->body.link_stats.short_errors = 4;
+        m->body.link_stats.long_errors = 5;
+        m->body.link_stats.payload_errors = 6;
+        m->body.link_stats.type_errors = 7;
+        m->body.link_stats.sequence_gaps = 8;
+        m->body.link_stats.rx_overruns = 9;
+        m->body.link_stats.tx_dropped = 10;
         break;
     }
 }
@@ -305,7 +328,17 @@ static int messages_equal(const rfx_message *a, const rfx_message *b) {
     }
     case RFX_MSG_ARM:
     case RFX_MSG_DISARM:
+    case RFX_MSG_GET_LINK_STATS:
         return 1;
+    case RFX_MSG_LINK_STATS: {
+        const rfx_link_stats *x = &a->body.link_stats, *y = &b->body.link_stats;
+        return x->request_seq == y->request_seq && x->timestamp_us == y->timestamp_us && x->frames == y->frames &&
+               x->cobs_errors == y->cobs_errors && x->crc_errors == y->crc_errors &&
+               x->version_errors == y->version_errors && x->short_errors == y->short_errors &&
+               x->long_errors == y->long_errors && x->payload_errors == y->payload_errors &&
+               x->type_errors == y->type_errors && x->sequence_gaps == y->sequence_gaps &&
+               x->rx_overruns == y->rx_overruns && x->tx_dropped == y->tx_dropped;
+    }
     case RFX_MSG_ACTUATE:
         if (a->body.actuate.count != b->body.actuate.count) return 0;
         for (i = 0; i < a->body.actuate.count; i++)
@@ -428,6 +461,23 @@ static void test_messages(void) {
         CHECK(rfx_decode_actuate(p, 4, &act) == RFX_ERR_LENGTH);
         p[0] = RFX_MAX_CHANNELS + 1;
         CHECK(rfx_decode_actuate(p, 1, &act) == RFX_ERR_VALUE);
+        CHECK(rfx_decode_get_link_stats(p, 1) == RFX_ERR_LENGTH);
+    }
+    /* LINK_STATS is 54 bytes: one short or long is a length error; counters at their maximum survive. */
+    {
+        uint8_t p[60];
+        rfx_writer w;
+        rfx_link_stats st;
+        memset(&m, 0, sizeof m);
+        m.type = RFX_MSG_LINK_STATS;
+        memset(&m.body.link_stats, 0xFF, sizeof m.body.link_stats);
+        CHECK(message_round_trip(&m));
+        rfx_writer_init(&w, p, sizeof p);
+        rfx_put_link_stats(&w, &m.body.link_stats);
+        CHECK(w.status == RFX_OK && w.len == 54);
+        CHECK(rfx_decode_link_stats(p, 54, &st) == RFX_OK && st.tx_dropped == 0xFFFFFFFFu);
+        CHECK(rfx_decode_link_stats(p, 53, &st) == RFX_ERR_LENGTH);
+        CHECK(rfx_decode_link_stats(p, 55, &st) == RFX_ERR_LENGTH);
     }
 }
 
@@ -462,8 +512,10 @@ static void test_decoder(void) {
     CHECK(errors == 4);
     CHECK(d.stats.frames == 2);
     CHECK(d.stats.crc_errors == 1);
-    CHECK(d.stats.length_errors == 1); /* the 300-byte run overflowed the buffer */
-    CHECK(d.stats.cobs_errors == 2);   /* garbage and the truncated frame: a code byte points past the end */
+    CHECK(d.stats.long_errors == 1); /* the 300-byte run overflowed the buffer */
+    CHECK(d.stats.cobs_errors == 2); /* garbage and the truncated frame: a code byte points past the end */
+    CHECK(d.stats.short_errors == 0 && d.stats.payload_errors == 0 && d.stats.type_errors == 0);
+    CHECK(d.stats.sequence_gaps == 1); /* the same frame twice: the second's number is not the first's + 1 */
 
     /* A frame with another version, and one with an unknown type (found by the message decoder). */
     {
@@ -481,8 +533,36 @@ static void test_decoder(void) {
         for (i = 0; i + 1 < n; i++) rfx_decoder_push(&d, wire[i], &view, &err);
         CHECK(rfx_decoder_push(&d, 0, &view, &err) == RFX_PUSH_FRAME);
         CHECK(rfx_message_decode(&view, &out) == RFX_ERR_TYPE);
+        CHECK(d.stats.frames == 3);
         rfx_decoder_count(&d, RFX_ERR_TYPE);
         CHECK(d.stats.version_errors == 1 && d.stats.type_errors == 1);
+        CHECK(d.stats.frames == 2); /* moved from the valid frames to the unknown types */
+    }
+
+    /* A fragment shorter than a header, a payload wrong for its type. */
+    {
+        static const uint8_t runt[] = {0x03, 0x01, 0x03, 0x00}; /* decodes to 2 bytes */
+        uint8_t one = 1;
+        rfx_message out;
+        for (i = 0; i < sizeof runt; i++) rfx_decoder_push(&d, runt[i], &view, &err);
+        CHECK(err == RFX_ERR_LENGTH && d.stats.short_errors == 1 && d.stats.long_errors == 1);
+        CHECK(rfx_frame_encode(RFX_MSG_DISARM, 8, &one, 1, wire, sizeof wire, &n) == RFX_OK);
+        for (i = 0; i + 1 < n; i++) rfx_decoder_push(&d, wire[i], &view, &err);
+        CHECK(rfx_decoder_push(&d, 0, &view, &err) == RFX_PUSH_FRAME);
+        CHECK(rfx_message_decode(&view, &out) == RFX_ERR_LENGTH);
+        rfx_decoder_count(&d, RFX_ERR_LENGTH);
+        CHECK(d.stats.payload_errors == 1 && d.stats.frames == 2);
+        /* 258 then 7 was a gap, 7 then 8 was not; a HELLO starts a new count wherever its number is. */
+        CHECK(d.stats.sequence_gaps == 2);
+        golden_message(0, &m, &name);
+        m.seq = 1000;
+        CHECK(rfx_message_encode(&m, wire, sizeof wire, &n) == RFX_OK);
+        for (i = 0; i < n; i++) rfx_decoder_push(&d, wire[i], &view, &err);
+        golden_message(2, &m, &name);
+        m.seq = 1001;
+        CHECK(rfx_message_encode(&m, wire, sizeof wire, &n) == RFX_OK);
+        for (i = 0; i < n; i++) rfx_decoder_push(&d, wire[i], &view, &err);
+        CHECK(d.stats.sequence_gaps == 2 && d.stats.frames == 4);
     }
 
     /* Random bytes never crash and never deliver a frame with a bad CRC. */
