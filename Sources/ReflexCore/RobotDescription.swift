@@ -35,12 +35,15 @@ public struct RobotDescription: Sendable, Equatable {
     public var actuatorModels: [ActuatorModel]
     /// Domain-randomization ranges for numeric physics and task parameters, sorted by key path.
     public var randomization: [ParameterRange]
+    /// The robot's camera (`camera:`): native frame, mount and preprocessing; nil for robots without one.
+    public var camera: CameraSpec?
 
     public init(
         name: String, simulator: String, summary: String, controlPeriod: Double, physics: [String: Double],
         integrator: String, task: [String: Double], maxEpisodeSteps: Int, sensors: [ChannelSpec],
         actuators: [ChannelSpec], actionSpace: ActionSpace, sourceText: String = "", physicsSubsteps: Int = 1,
-        sensorModels: [SensorModel]? = nil, actuatorModels: [ActuatorModel]? = nil, randomization: [ParameterRange] = []
+        sensorModels: [SensorModel]? = nil, actuatorModels: [ActuatorModel]? = nil, randomization: [ParameterRange] = [],
+        camera: CameraSpec? = nil
     ) {
         self.name = name
         self.simulator = simulator
@@ -58,5 +61,6 @@ public struct RobotDescription: Sendable, Equatable {
         self.sensorModels = sensorModels ?? Array(repeating: SensorModel(), count: sensors.count)
         self.actuatorModels = actuatorModels ?? Array(repeating: ActuatorModel(), count: actuators.count)
         self.randomization = randomization
+        self.camera = camera
     }
 }

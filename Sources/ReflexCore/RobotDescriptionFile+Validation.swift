@@ -63,11 +63,12 @@ extension DescriptionFile {
 
         let actionSpace = try validatedActions(actuatorSpecs)
         let ranges = try validatedRandomization(sim, sensors: sensorSpecs, actuators: actuatorSpecs)
+        let cameraSpec = try camera?.validated()
         return RobotDescription(
             name: name, simulator: simulator, summary: summary, controlPeriod: controlPeriod, physics: physics,
             integrator: integrator, task: task, maxEpisodeSteps: episode.maxSteps, sensors: sensorSpecs,
             actuators: actuatorSpecs, actionSpace: actionSpace, sourceText: sourceText, physicsSubsteps: substeps,
-            sensorModels: sensorModels, actuatorModels: actuatorModels, randomization: ranges)
+            sensorModels: sensorModels, actuatorModels: actuatorModels, randomization: ranges, camera: cameraSpec)
     }
 
     private func validatedSensorModel(_ s: SensorFile, at path: String) throws -> SensorModel {
@@ -296,6 +297,7 @@ extension DescriptionFile {
         }
         for p in parameters {
             guard let v = values[p.name] else {
+                if p.optional { continue }
                 throw DescriptionIssue("\(section).\(p.name)", "missing field (\(p.unit)), required by \(simulator)")
             }
             let path = "\(section).\(p.name)"

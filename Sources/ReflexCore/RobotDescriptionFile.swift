@@ -78,12 +78,14 @@ struct DescriptionFile: Decodable {
     var physicsSubsteps: Int?
     /// `physics.<name>` or `task.<name>` → `[low, high]`.
     var randomization: [String: [Double]]?
+    /// `camera:`, for robots that see through one.
+    var camera: CameraFile?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case schema, name, summary, simulator
         case controlPeriod = "control_period"
         case physicsSubsteps = "physics_substeps"
-        case integrator, physics, task, episode, sensors, actuators, actions, randomization
+        case integrator, physics, task, episode, sensors, actuators, actions, randomization, camera
     }
 
     init(from decoder: Decoder) throws {
@@ -108,6 +110,7 @@ struct DescriptionFile: Decodable {
         actions = try c.decode(ActionsFile.self, forKey: .actions)
         physicsSubsteps = try c.decodeIfPresent(Int.self, forKey: .physicsSubsteps)
         randomization = try c.decodeIfPresent([String: [Double]].self, forKey: .randomization)
+        camera = try c.decodeIfPresent(CameraFile.self, forKey: .camera)
     }
 }
 

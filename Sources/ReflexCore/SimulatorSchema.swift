@@ -18,6 +18,8 @@ struct SimulatorSchema: Sendable {
         let name: String
         let unit: String
         let rule: Rule
+        /// May be left out (the plant model has a default).
+        var optional = false
     }
 
     let name: String
@@ -129,6 +131,11 @@ struct SimulatorSchema: Sendable {
                 Parameter(name: "line_wavelength", unit: "m", rule: .positive),
                 Parameter(name: "floor_reflectance", unit: "1", rule: .nonNegative),
                 Parameter(name: "line_reflectance", unit: "1", rule: .nonNegative),
+                // Floor appearance for the rendered camera (Vision): light level, its linear gradient across
+                // the floor, and the floor texture's contrast.
+                Parameter(name: "light_level", unit: "1", rule: .positive, optional: true),
+                Parameter(name: "light_gradient", unit: "1", rule: .nonNegative, optional: true),
+                Parameter(name: "floor_texture", unit: "1", rule: .nonNegative, optional: true),
             ],
             task: [
                 Parameter(name: "max_line_offset", unit: "m", rule: .positive),
@@ -136,6 +143,12 @@ struct SimulatorSchema: Sendable {
                 Parameter(name: "initial_heading_range", unit: "rad", rule: .nonNegative),
                 Parameter(name: "progress_reward", unit: "1/m", rule: .finite),
                 Parameter(name: "control_cost", unit: "1", rule: .nonNegative),
+                // Closed tracks (track: 1), drawn per episode; see simulators/README.md.
+                Parameter(name: "track", unit: "0 sine line, 1 closed tracks", rule: .nonNegative, optional: true),
+                Parameter(name: "track_radius", unit: "m", rule: .positive, optional: true),
+                Parameter(name: "track_wobble", unit: "1", rule: .nonNegative, optional: true),
+                Parameter(name: "track_min_bend_radius", unit: "m", rule: .nonNegative, optional: true),
+                Parameter(name: "line_width_variation", unit: "1", rule: .nonNegative, optional: true),
             ],
             integrators: ["rk4"]
         ),

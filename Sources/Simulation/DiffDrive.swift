@@ -5,7 +5,8 @@ import Glibc
 
 /// A two-wheeled line follower: two geared DC motors driven by signed PWM duty, a quadrature encoder
 /// on each wheel reporting the counts of the last control period, and a row of reflectance sensors
-/// (ADC counts) ahead of the axle, over a dark line `y = A sin(2π x / λ)` on a bright floor.
+/// (ADC counts) ahead of the axle, over a dark line on a bright floor: `y = A sin(2π x / λ)` (`task.track: 0`,
+/// the default), or a closed `Track` drawn anew for every episode (`task.track: 1`, laps counted).
 ///
 /// Each wheel: J ω̇ = G K_t (u V − G K_e ω) / R − b ω (the robot's mass folded into J, no slip).
 /// The body moves as a unicycle: v = r (ω_l + ω_r)/2, ψ̇ = r (ω_r − ω_l)/W. A sensor's spot sees
@@ -21,6 +22,12 @@ public struct DiffDriveModel: PlantModel {
     public let floorReflectance: Double, lineReflectance: Double
     public let maxLineOffset: Double, initialOffsetRange: Double, initialHeadingRange: Double
     public let progressReward: Double, controlCost: Double
+    /// Closed tracks (`task.track: 1`): mean radius [m], harmonic wobble [1], tightest bend [m], and the
+    /// relative variation of the line width between and along tracks [1].
+    public let trackFamily: TrackFamily
+    public let trackRadius: Double, trackWobble: Double, trackMinimumBend: Double, lineWidthVariation: Double
+    /// Which tracks episodes draw: training and evaluation tracks never coincide (see `TrackSet`).
+    public var trackSet: TrackSet = .training
     public let wheelEncoders: (left: RawEncoding, right: RawEncoding)
     public let reflectance: [RawEncoding]
     public let left: ActuatorResponse, right: ActuatorResponse
@@ -52,6 +59,25 @@ public struct DiffDriveModel: PlantModel {
         initialHeadingRange = try r.task("initial_heading_range")
         progressReward = try r.task("progress_reward")
         controlCost = try r.task("control_cost")
+        let family = desc.task["track"] ?? 0
+        guard let known = TrackFamily(rawValue: Int(family)), Double(known.rawValue) == family else {
+            throw r.invalid("task.track", "expected 0 (sine line) or 1 (closed tracks), got \(family)")
+        }
+        trackFamily = known
+        trackRadius = desc.task["track_radius"] ?? 0.5
+        trackWobble = desc.task["track_wobble"] ?? 0.25
+        trackMinimumBend = desc.task["track_min_bend_radius"] ?? 0.15
+        lineWidthVariation = desc.task["line_width_variation"] ?? 0
+        if known == .closed {
+            guard trackRadius > 0, trackRadius.isFinite else { throw r.invalid("task.track_radius", "must be > 0 m, got \(trackRadius)") }
+            guard trackWobble >= 0, trackWobble < 1 else { throw r.invalid("task.track_wobble", "must be 0 ≤ wobble < 1, got \(trackWobble)") }
+            guard trackMinimumBend >= 0, trackMinimumBend < trackRadius else {
+                throw r.invalid("task.track_min_bend_radius", "must be 0 ≤ radius < track_radius (\(trackRadius) m), got \(trackMinimumBend)")
+            }
+            guard lineWidthVariation >= 0, lineWidthVariation < 1 else {
+                throw r.invalid("task.line_width_variation", "must be 0 ≤ variation < 1, got \(lineWidthVariation)")
+            }
+        }
         wheelEncoders = (
             try r.encoder(0, .quadratureDelta, what: "the left wheel's turn per period"),
             try r.encoder(1, .quadratureDelta, what: "the right wheel's turn per period"))
@@ -64,21 +90,27 @@ public struct DiffDriveModel: PlantModel {
 
     /// Pose x, y [m], heading ψ [rad]; wheel speeds [rad/s] and angles [rad]; wheel angles and x at the
     /// start of the last period (for the per-period encoder counts and the progress reward); duties applied.
+    /// On closed tracks also the episode's track, the parameter θ of the nearest track point (unwrapped, rad)
+    /// and the distance driven along the track since the start, now and at the start of the last period, m.
     public struct State: Sendable, Equatable {
         public var x = 0.0, y = 0.0, heading = 0.0
         public var leftSpeed = 0.0, rightSpeed = 0.0, leftAngle = 0.0, rightAngle = 0.0
         public var leftAngleBefore = 0.0, rightAngleBefore = 0.0, xBefore = 0.0
         public var leftDuty = 0.0, rightDuty = 0.0
+        public var track = Track.none
+        public var trackAngle = 0.0, progress = 0.0, progressBefore = 0.0
         public init() {}
     }
 
-    public static let stateSize = 12
+    public static let stateSize = 15 + Track.storedSize
 
     public static func store(_ s: State, into out: UnsafeMutablePointer<Double>, stride: Int) {
         (out[0], out[stride], out[2 * stride]) = (s.x, s.y, s.heading)
         (out[3 * stride], out[4 * stride], out[5 * stride], out[6 * stride]) = (s.leftSpeed, s.rightSpeed, s.leftAngle, s.rightAngle)
         (out[7 * stride], out[8 * stride], out[9 * stride]) = (s.leftAngleBefore, s.rightAngleBefore, s.xBefore)
         (out[10 * stride], out[11 * stride]) = (s.leftDuty, s.rightDuty)
+        (out[12 * stride], out[13 * stride], out[14 * stride]) = (s.trackAngle, s.progress, s.progressBefore)
+        Track.store(s.track, into: out + 15 * stride, stride: stride)
     }
 
     public static func load(from v: UnsafePointer<Double>, stride: Int) -> State {
@@ -87,6 +119,8 @@ public struct DiffDriveModel: PlantModel {
         (s.leftSpeed, s.rightSpeed, s.leftAngle, s.rightAngle) = (v[3 * stride], v[4 * stride], v[5 * stride], v[6 * stride])
         (s.leftAngleBefore, s.rightAngleBefore, s.xBefore) = (v[7 * stride], v[8 * stride], v[9 * stride])
         (s.leftDuty, s.rightDuty) = (v[10 * stride], v[11 * stride])
+        (s.trackAngle, s.progress, s.progressBefore) = (v[12 * stride], v[13 * stride], v[14 * stride])
+        s.track = Track.load(from: v + 15 * stride, stride: stride)
         return s
     }
 
@@ -108,6 +142,7 @@ public struct DiffDriveModel: PlantModel {
     }
 
     public func initialState(using g: inout SeededGenerator) -> State {
+        if trackFamily == .closed { return initialStateOnTrack(using: &g) }
         var s = State()
         s.y = line(0) + (initialOffsetRange > 0 ? g.uniform(-initialOffsetRange, initialOffsetRange) : 0)
         s.heading = atan(lineSlope(0)) + (initialHeadingRange > 0 ? g.uniform(-initialHeadingRange, initialHeadingRange) : 0)
@@ -147,13 +182,20 @@ public struct DiffDriveModel: PlantModel {
             q += (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
         }
         (s.x, s.y, s.heading, s.leftSpeed, s.rightSpeed, s.leftAngle, s.rightAngle) = (q[0], q[1], q[2], q[3], q[4], q[5], q[6])
+        if trackFamily == .closed { advanceAlongTrack(&s) }
     }
 
     /// Reflectance (0…1) seen by a sensor centred `distance` from the line's centre.
     @inline(__always)
     public func reflectance(distance: Double) -> Double {
-        let sigma = lineWidth / 4
-        let half = lineWidth / 2
+        reflectance(distance: distance, width: lineWidth)
+    }
+
+    /// Reflectance (0…1) seen by a sensor centred `distance` from the centre of a line `width` wide.
+    @inline(__always)
+    public func reflectance(distance: Double, width: Double) -> Double {
+        let sigma = width / 4
+        let half = width / 2
         let coverage = 0.5 * (erf((distance + half) / (sigma * 2.0.squareRoot())) - erf((distance - half) / (sigma * 2.0.squareRoot())))
         return floorReflectance + (lineReflectance - floorReflectance) * coverage
     }
@@ -168,18 +210,26 @@ public struct DiffDriveModel: PlantModel {
             let lateral = (Double(n - 1) / 2 - Double(k)) * sensorSpacing
             let px = s.x + sensorOffset * c - lateral * sn
             let py = s.y + sensorOffset * sn + lateral * c
-            out[2 + k] = Float(reflectance[k].counts(reflectance(distance: distanceFromLine(x: px, y: py))))
+            let seen: Double
+            if trackFamily == .closed {
+                let near = s.track.nearest(x: px, y: py, guess: s.trackAngle)
+                seen = reflectance(distance: near.distance, width: s.track.lineWidth(near.theta))
+            } else {
+                seen = reflectance(distance: distanceFromLine(x: px, y: py))
+            }
+            out[2 + k] = Float(reflectance[k].counts(seen))
         }
     }
 
-    /// Progress along the line's direction (+x) this period, less a cost on the duties.
+    /// Progress along the line's direction (+x), or along a closed track, this period, less a cost on the duties.
     public func reward(_ s: State, actuators: UnsafePointer<Double>) -> Double {
-        progressReward * (s.x - s.xBefore) - controlCost * 0.5 * (s.leftDuty * s.leftDuty + s.rightDuty * s.rightDuty)
+        let progress = trackFamily == .closed ? s.progress - s.progressBefore : s.x - s.xBefore
+        return progressReward * progress - controlCost * 0.5 * (s.leftDuty * s.leftDuty + s.rightDuty * s.rightDuty)
     }
 
     /// The robot's centre is further than `max_line_offset` from the line.
     public func isTerminal(_ s: State) -> Bool {
-        !(abs(distanceFromLine(x: s.x, y: s.y)) <= maxLineOffset)
+        !(abs(lineOffset(s)) <= maxLineOffset)
     }
 }
 
