@@ -90,7 +90,7 @@ let package = Package(
             name: "ControlTests",
             dependencies: ["Control", "ReflexCore", "ReflexTestSupport", "PolicyRuntime", "NeuralNet", "CAllocationCounter"]),
         .testTarget(name: "VirtualRobotTests", dependencies: ["VirtualRobot", "Bridge", "Simulation", "ReflexCore"]),
-        .testTarget(name: "VisionTests", dependencies: ["Vision", "ReflexCore", "Simulation"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "ReflexCore", "Simulation", "Control", "ReflexTestSupport", "CAllocationCounter"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime", "Bridge"]),
     ],
     swiftLanguageModes: [.v5]
