@@ -13,11 +13,20 @@ public final class FrameDecoder {
         public var cobsErrors = 0
         public var crcErrors = 0
         public var versionErrors = 0
-        /// Too short, too long, or a payload of the wrong size for its type.
-        public var lengthErrors = 0
+        /// Raw frames shorter than a header and CRC (a fragment, a lone byte of noise).
+        public var shortErrors = 0
+        /// More bytes before a delimiter than any frame has (a lost delimiter, a flood).
+        public var longErrors = 0
+        /// Payloads of the wrong size or contents for their type.
+        public var payloadErrors = 0
         public var unknownTypes = 0
+        /// Valid frames whose sequence number was not the previous valid frame's plus one (a HELLO starts anew).
+        public var sequenceGaps = 0
 
         public init() {}
+
+        /// Too short, too long, or a payload wrong for its type (the three length checks of PROTOCOL.md §2).
+        public var lengthErrors: Int { shortErrors + longErrors + payloadErrors }
 
         /// All malformed frames.
         public var badFrames: Int { cobsErrors + crcErrors + versionErrors + lengthErrors + unknownTypes }
@@ -25,7 +34,6 @@ public final class FrameDecoder {
 
     private let decoder: UnsafeMutablePointer<rfx_decoder>
     private let view: UnsafeMutablePointer<rfx_frame_view>
-    private var messages = 0
     /// C status of the last malformed frame (0 when none yet).
     public private(set) var lastError: UInt32 = 0
 
@@ -45,12 +53,15 @@ public final class FrameDecoder {
     public var statistics: Statistics {
         let s = decoder.pointee.stats
         var out = Statistics()
-        out.messages = messages
+        out.messages = Int(s.frames)
         out.cobsErrors = Int(s.cobs_errors)
         out.crcErrors = Int(s.crc_errors)
         out.versionErrors = Int(s.version_errors)
-        out.lengthErrors = Int(s.length_errors)
+        out.shortErrors = Int(s.short_errors)
+        out.longErrors = Int(s.long_errors)
+        out.payloadErrors = Int(s.payload_errors)
         out.unknownTypes = Int(s.type_errors)
+        out.sequenceGaps = Int(s.sequence_gaps)
         return out
     }
 
@@ -87,16 +98,14 @@ public final class FrameDecoder {
 
     /// Low-level feed without allocation: `body` gets each frame that passed length, COBS, CRC and version
     /// checks (valid only during the call) and returns whether its payload decoded; `false` counts it as
-    /// malformed (a length error, or an unknown type when the type is not one of the protocol's).
+    /// malformed (a payload error, or an unknown type when the type is not one of the protocol's).
     public func feedFrames(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafePointer<rfx_frame_view>) -> Bool) {
         var error = RFX_OK
         for byte in bytes {
             switch rfx_decoder_push(decoder, byte, view, &error) {
             case RFX_PUSH_FRAME:
-                if body(UnsafePointer(view)) {
-                    messages += 1
-                } else {
-                    let known = view.pointee.type >= MessageType.hello.rawValue && view.pointee.type <= MessageType.ack.rawValue
+                if !body(UnsafePointer(view)) {
+                    let known = MessageType.known.contains(MessageType(rawValue: view.pointee.type))
                     let status = known ? RFX_ERR_LENGTH : RFX_ERR_TYPE
                     rfx_decoder_count(decoder, status)
                     lastError = status.rawValue

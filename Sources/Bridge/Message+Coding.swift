@@ -76,7 +76,7 @@ extension Message {
                 let channels = raw.bindMemory(to: rfx_channel.self)
                 for (i, spec) in identify.actuators.enumerated() { channels[i] = try rfx_channel(spec) }
             }
-        case .arm, .disarm:
+        case .arm, .disarm, .getLinkStats:
             break
         case .actuate(let values):
             m.pointee.body.actuate.count = try Self.copy(values, into: &m.pointee.body.actuate.values)
@@ -95,6 +95,26 @@ extension Message {
             m.pointee.body.ack.acked_type = ack.ackedType.rawValue
             m.pointee.body.ack.result = ack.result.rawValue
             m.pointee.body.ack.status = ack.status.rawValue
+        case .linkStats(let stats):
+            func u32(_ value: Int, _ name: String) throws -> UInt32 {
+                guard let v = UInt32(exactly: value) else {
+                    throw WireError(RFX_ERR_VALUE, "LINK_STATS \(name) \(value) (0…\(UInt32.max))")
+                }
+                return v
+            }
+            m.pointee.body.link_stats.request_seq = stats.requestSequence
+            m.pointee.body.link_stats.timestamp_us = stats.timestampMicros
+            m.pointee.body.link_stats.frames = try u32(stats.frames, "frames")
+            m.pointee.body.link_stats.cobs_errors = try u32(stats.cobsErrors, "COBS errors")
+            m.pointee.body.link_stats.crc_errors = try u32(stats.crcErrors, "CRC errors")
+            m.pointee.body.link_stats.version_errors = try u32(stats.versionErrors, "version errors")
+            m.pointee.body.link_stats.short_errors = try u32(stats.shortErrors, "too-short errors")
+            m.pointee.body.link_stats.long_errors = try u32(stats.longErrors, "too-long errors")
+            m.pointee.body.link_stats.payload_errors = try u32(stats.payloadErrors, "payload errors")
+            m.pointee.body.link_stats.type_errors = try u32(stats.unknownTypes, "unknown types")
+            m.pointee.body.link_stats.sequence_gaps = try u32(stats.sequenceGaps, "sequence gaps")
+            m.pointee.body.link_stats.rx_overruns = try u32(stats.receiveOverruns, "receive overruns")
+            m.pointee.body.link_stats.tx_dropped = try u32(stats.framesNotSent, "frames not sent")
         }
     }
 
@@ -158,6 +178,10 @@ extension Message {
             return .success(.ack(Ack(
                 ackedSequence: body.ack.acked_seq, ackedType: MessageType(rawValue: body.ack.acked_type),
                 result: AckResult(rawValue: body.ack.result), status: DeviceStatus(rawValue: body.ack.status))))
+        case .getLinkStats:
+            return .success(.getLinkStats)
+        case .linkStats:
+            return .success(.linkStats(DeviceLinkStatistics(body.link_stats)))
         default:
             return .failure(WireError(RFX_ERR_TYPE, "decoding"))
         }
@@ -177,6 +201,18 @@ extension Message {
             throw WireError(rfx_status(rawValue: decoder.lastError), "decoding frame")
         }
         return result
+    }
+}
+
+extension DeviceLinkStatistics {
+    /// From the C layout (counters widened to Int).
+    init(_ s: rfx_link_stats) {
+        self.init(
+            requestSequence: s.request_seq, timestampMicros: s.timestamp_us, frames: Int(s.frames),
+            cobsErrors: Int(s.cobs_errors), crcErrors: Int(s.crc_errors), versionErrors: Int(s.version_errors),
+            shortErrors: Int(s.short_errors), longErrors: Int(s.long_errors), payloadErrors: Int(s.payload_errors),
+            unknownTypes: Int(s.type_errors), sequenceGaps: Int(s.sequence_gaps), receiveOverruns: Int(s.rx_overruns),
+            framesNotSent: Int(s.tx_dropped))
     }
 }
 

@@ -15,6 +15,13 @@ public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let heartbeat = MessageType(rawValue: UInt8(RFX_MSG_HEARTBEAT.rawValue))
     public static let fault = MessageType(rawValue: UInt8(RFX_MSG_FAULT.rawValue))
     public static let ack = MessageType(rawValue: UInt8(RFX_MSG_ACK.rawValue))
+    public static let getLinkStats = MessageType(rawValue: UInt8(RFX_MSG_GET_LINK_STATS.rawValue))
+    public static let linkStats = MessageType(rawValue: UInt8(RFX_MSG_LINK_STATS.rawValue))
+
+    /// Every type this protocol version defines.
+    public static let known: [MessageType] = [
+        .hello, .identify, .arm, .disarm, .actuate, .sensors, .heartbeat, .fault, .ack, .getLinkStats, .linkStats,
+    ]
 
     public var description: String {
         switch self {
@@ -27,6 +34,8 @@ public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .heartbeat: return "HEARTBEAT"
         case .fault: return "FAULT"
         case .ack: return "ACK"
+        case .getLinkStats: return "GET_LINK_STATS"
+        case .linkStats: return "LINK_STATS"
         default: return "type 0x" + String(rawValue, radix: 16)
         }
     }
@@ -188,6 +197,76 @@ public struct Ack: Equatable, Sendable {
     }
 }
 
+/// LINK_STATS: the device's receive counters, counted since the device started (a HELLO does not clear
+/// them: compare two replies). Each kind of malformed frame is one counter (PROTOCOL.md §2): a frame
+/// truncated on the line shows up as a COBS, too-short or CRC error depending on where it was cut.
+public struct DeviceLinkStatistics: Equatable, Sendable {
+    /// Sequence number of the GET_LINK_STATS answered.
+    public var requestSequence: UInt16
+    /// Device time of the reply, µs since the device started.
+    public var timestampMicros: UInt64
+    /// Valid frames the device received (the request answered included).
+    public var frames: Int
+    public var cobsErrors: Int
+    public var crcErrors: Int
+    public var versionErrors: Int
+    /// Raw frames shorter than a header and CRC (6 bytes).
+    public var shortErrors: Int
+    /// More bytes before a delimiter than any frame has.
+    public var longErrors: Int
+    /// Payload size or contents wrong for the type.
+    public var payloadErrors: Int
+    public var unknownTypes: Int
+    /// Valid frames whose sequence number was not the previous one's plus one.
+    public var sequenceGaps: Int
+    /// Bytes the device's receive buffer lost before its decoder saw them.
+    public var receiveOverruns: Int
+    /// Frames the device did not send because its transmit buffer was full.
+    public var framesNotSent: Int
+
+    public init(
+        requestSequence: UInt16 = 0, timestampMicros: UInt64 = 0, frames: Int = 0, cobsErrors: Int = 0, crcErrors: Int = 0,
+        versionErrors: Int = 0, shortErrors: Int = 0, longErrors: Int = 0, payloadErrors: Int = 0, unknownTypes: Int = 0,
+        sequenceGaps: Int = 0, receiveOverruns: Int = 0, framesNotSent: Int = 0
+    ) {
+        self.requestSequence = requestSequence
+        self.timestampMicros = timestampMicros
+        self.frames = frames
+        self.cobsErrors = cobsErrors
+        self.crcErrors = crcErrors
+        self.versionErrors = versionErrors
+        self.shortErrors = shortErrors
+        self.longErrors = longErrors
+        self.payloadErrors = payloadErrors
+        self.unknownTypes = unknownTypes
+        self.sequenceGaps = sequenceGaps
+        self.receiveOverruns = receiveOverruns
+        self.framesNotSent = framesNotSent
+    }
+
+    /// Every malformed frame the device dropped.
+    public var badFrames: Int {
+        cobsErrors + crcErrors + versionErrors + shortErrors + longErrors + payloadErrors + unknownTypes
+    }
+
+    /// The counters by name, in wire order (snake_case, as in `reflex run --json`).
+    public var counters: [(name: String, value: Int)] {
+        [
+            ("frames", frames), ("bad_frames", badFrames), ("cobs_errors", cobsErrors), ("crc_errors", crcErrors),
+            ("version_errors", versionErrors), ("short_errors", shortErrors), ("long_errors", longErrors),
+            ("payload_errors", payloadErrors), ("unknown_types", unknownTypes), ("sequence_gaps", sequenceGaps),
+            ("receive_overruns", receiveOverruns), ("frames_not_sent", framesNotSent),
+        ]
+    }
+
+    /// One line for a report.
+    public var summary: String {
+        "\(frames) valid, \(badFrames) bad (COBS \(cobsErrors), CRC \(crcErrors), too short \(shortErrors), "
+            + "too long \(longErrors), payload \(payloadErrors), unknown type \(unknownTypes), version \(versionErrors)), "
+            + "\(sequenceGaps) sequence gaps, \(receiveOverruns) bytes lost, \(framesNotSent) frames not sent"
+    }
+}
+
 /// One message of the wire protocol, v1.
 public enum Message: Equatable, Sendable {
     case hello(Hello)
@@ -200,6 +279,9 @@ public enum Message: Equatable, Sendable {
     case heartbeat(DeviceStatus)
     case fault(Fault)
     case ack(Ack)
+    /// Asks the device for LINK_STATS.
+    case getLinkStats
+    case linkStats(DeviceLinkStatistics)
 
     public var type: MessageType {
         switch self {
@@ -212,6 +294,8 @@ public enum Message: Equatable, Sendable {
         case .heartbeat: return .heartbeat
         case .fault: return .fault
         case .ack: return .ack
+        case .getLinkStats: return .getLinkStats
+        case .linkStats: return .linkStats
         }
     }
 }

@@ -60,6 +60,7 @@ public final class SerialDevice: Device {
     /// Set while waiting for a reply (handshake, ACK).
     private var awaitedIdentify: Identify?
     private var awaitedAck: Ack?
+    private var awaitedLinkStatistics: DeviceLinkStatistics?
 
     public init(transport: Transport, configuration: Configuration = Configuration()) {
         self.transport = transport
@@ -135,6 +136,33 @@ public final class SerialDevice: Device {
     /// Sends a HEARTBEAT: keeps the device's watchdog fed when there is nothing to ACTUATE.
     public func sendHeartbeat() throws {
         try sendFrame(type: .heartbeat) { rfx_put_u8($0, 0) }
+    }
+
+    /// Asks the device for its link counters (GET_LINK_STATS → LINK_STATS): what it received, by kind of
+    /// malformed frame, since it started. Retried like ARM; SENSORS arriving meanwhile are taken as usual, and
+    /// the device's state does not change. Firmware before 1.1 does not answer: that is a timeout error.
+    public func readLinkStatistics() throws -> DeviceLinkStatistics {
+        guard state != .unconfigured else {
+            throw ReflexError(.protocolViolation, "\(transport.name): link statistics asked for before configure()")
+        }
+        for _ in 0..<max(1, configuration.ackAttempts) {
+            awaitedLinkStatistics = nil
+            let seq = try sendFrame(type: .getLinkStats) { _ in }
+            let deadline = MonotonicClock.now() + configuration.ackTimeoutNanos
+            while true {
+                if let reply = awaitedLinkStatistics, reply.requestSequence == seq {
+                    awaitedLinkStatistics = nil
+                    return reply
+                }
+                awaitedLinkStatistics = nil
+                guard try pump(until: deadline) else { break }
+            }
+        }
+        let waited = configuration.ackTimeoutNanos / 1_000_000
+        throw ReflexError(
+            .timeout,
+            "\(transport.name): no LINK_STATS after \(configuration.ackAttempts) GET_LINK_STATS (\(waited) ms each); "
+                + "firmware before 1.1 does not report its link counters")
     }
 
     /// Closes the transport; the device's watchdog then puts it in its safe state.
@@ -279,6 +307,8 @@ public final class SerialDevice: Device {
                 if state == .active || state == .inactive { state = .fault }
             case .heartbeat(let status):
                 noteStatus(status)
+            case .linkStats(let stats):
+                awaitedLinkStatistics = stats
             default:
                 break  // host-to-device messages echoed back, or nothing for us: ignore
             }

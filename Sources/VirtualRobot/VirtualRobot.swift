@@ -11,7 +11,8 @@ import Simulation
 
 /// A simulated plant served behind the real wire protocol, as our firmware would serve the real robot:
 /// HELLO → IDENTIFY, ARM/DISARM → ACK, ACTUATE held until the next one (zero-order hold), SENSORS once per
-/// period, and a watchdog that puts the actuators in their safe state when commands stop.
+/// period, a watchdog that puts the actuators in their safe state when commands stop, and GET_LINK_STATS →
+/// LINK_STATS with its decoder's counters (a pseudo-terminal loses no bytes: receive overruns stay 0).
 ///
 /// Physics: while disarmed the plant is held at its start state (a latch holds the pole); ARM resets it
 /// from the seed and releases the latch; after a FAULT it keeps running with the safe actuator values.
@@ -369,6 +370,16 @@ public final class VirtualRobot<Plant: SimulatedPlant> {
             } else {
                 count { $0.ignoredCommands += 1 }
             }
+        case .getLinkStats:
+            // As the firmware: only once configured; the decoder's counters since the robot started.
+            guard configured else { return }
+            let d = decoder.statistics
+            let dropped = statistics.framesDropped
+            send(.linkStats(DeviceLinkStatistics(
+                requestSequence: envelope.sequence, timestampMicros: deviceMicros(now), frames: d.messages,
+                cobsErrors: d.cobsErrors, crcErrors: d.crcErrors, versionErrors: d.versionErrors,
+                shortErrors: d.shortErrors, longErrors: d.longErrors, payloadErrors: d.payloadErrors,
+                unknownTypes: d.unknownTypes, sequenceGaps: d.sequenceGaps, receiveOverruns: 0, framesNotSent: dropped)))
         default:
             break  // device-to-host messages have no meaning here
         }
