@@ -98,7 +98,7 @@ def main():
 
     seeds = [str(s) for s in args.seeds]
     reflex = json.loads(subprocess.run(
-        [args.reflex, "bench", "train", "--json", "--seeds", *seeds], check=True, capture_output=True, text=True).stdout)["train"]
+        [args.reflex, "bench", "train", "--json", *[a for s in seeds for a in ("--seeds", s)]], check=True, capture_output=True, text=True).stdout)["train"]
     figures = {"cartpole_ppo": reflex, "pendulum_ppo": reflex["pendulum_ppo"], "pendulum_sac": reflex["pendulum_sac"]}
 
     print(f"peers: Stable-Baselines3 (rl-zoo settings), torch {torch.__version__}, seeds {' '.join(seeds)}")
