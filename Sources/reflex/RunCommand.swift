@@ -163,6 +163,8 @@ struct RunCommand: ParsableCommand {
         }
         let final = recorder.finish()
         statusLine.finish()
+        // The device's own receive counters (firmware 1.1+, the virtual robot): what it dropped, by kind.
+        let deviceLink = Result { try device.readLinkStatistics() }
 
         let report = RunReport(
             stats: loop.statistics, link: device.statistics, events: deployment.events, end: end, finalLink: deployment.finalLink,
@@ -171,7 +173,7 @@ struct RunCommand: ParsableCommand {
             estopLatencyNanos: StopSignal.receivedNanos.flatMap { signal in
                 loop.emergencyStopWrittenNanos.map { $0 > signal ? $0 - signal : 0 }
             },
-            deviceFault: device.lastFault.map { "\($0)" })
+            deviceFault: device.lastFault.map { "\($0)" }, deviceLink: deviceLink)
         if json { try printJSON(report.json) } else { report.printText() }
         if fellAtTick != nil { throw ExitCode(3) }
         switch end {
@@ -263,6 +265,8 @@ struct RunReport {
     let realtime: Realtime.Outcome?
     let estopLatencyNanos: UInt64?
     let deviceFault: String?
+    /// LINK_STATS read after the run, or why it could not be.
+    var deviceLink: Result<DeviceLinkStatistics, Error>? = nil
 
     var outcome: String { !monitored ? "completed" : fellAtTick == nil ? "upright" : "fell" }
 
@@ -292,6 +296,11 @@ struct RunReport {
         if let fellAtTick { object["fell_at_tick"] = fellAtTick }
         if let reason = events.lastLossReason { object["link_loss_reason"] = reason }
         if let deviceFault { object["device_fault"] = deviceFault }
+        switch deviceLink {
+        case .success(let s)?: object["device_link"] = Dictionary(uniqueKeysWithValues: s.counters.map { ($0.name, $0.value) })
+        case .failure(let error)?: object["device_link_error"] = "\(error)"
+        case nil: break
+        }
         if let estopLatencyNanos { object["estop_latency_us"] = Double(estopLatencyNanos) / 1000 }
         if let telemetry {
             object["telemetry"] = ["path": telemetry, "records": telemetryRecords, "dropped": telemetryDropped]
@@ -314,6 +323,11 @@ struct RunReport {
         print("  faults: non-finite sensors \(stats.nonFiniteSensors), non-finite actions \(stats.nonFiniteActions), "
             + "clamped \(stats.clampedActions), rate-limited \(stats.rateLimitedActions)")
         print("  frames sent \(link.framesSent), received \(link.framesReceived), bad \(link.badFrames), device faults \(link.faultsReported)")
+        switch deviceLink {
+        case .success(let s)?: print("  device received (since it started): \(s.summary)")
+        case .failure(let error)?: print("  device link counters unavailable: \(error)")
+        case nil: break
+        }
         if events.linkLosses > 0 || events.deviceFaults > 0 {
             print("  link: lost \(events.linkLosses)×, device faults \(events.deviceFaults), reconnects \(events.reconnects), "
                 + "re-arms \(events.rearms), heartbeats \(events.heartbeatsSent); ended \(finalLink)")
