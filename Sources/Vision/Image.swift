@@ -53,6 +53,13 @@ public struct Image: Equatable, Sendable {
         set { pixels[(y * width + x) * channels + channel] = newValue }
     }
 
+    /// The same byte, with labels (`image[x: 3, y: 2, channel: 0]`).
+    @inlinable
+    public subscript(x x: Int, y y: Int, channel channel: Int) -> UInt8 {
+        get { self[x, y, channel] }
+        set { self[x, y, channel] = newValue }
+    }
+
     /// Gives the image this size and channel count, keeping the storage when it already fits (contents are
     /// then unspecified). Sources call this before filling the image.
     public mutating func reshape(width: Int, height: Int, channels: Int) throws {
