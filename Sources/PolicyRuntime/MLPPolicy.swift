@@ -64,6 +64,9 @@ public final class MLPPolicy: Policy {
     /// Builds the runtime form of `file`; throws `.invalidPolicyFile` if its parts disagree.
     public init(file: PolicyFile) throws {
         try file.validate()
+        guard !file.architecture.isCNN else {
+            throw ReflexError(.invalidPolicyFile, "policy: a cnn policy runs as CNNPolicy, not MLPPolicy (PolicyFile.makePolicy() picks the right one)")
+        }
         self.file = file
         let arch = file.architecture
         observationChannels = file.observationChannels

@@ -24,6 +24,8 @@ extension PolicyFile {
         static let actionSpace = "action_space"
         static let provenance = "provenance"
         static let observationNormalization = "obs_norm"
+        /// Only in files trained from pixels, so sensor policies' files stay as they were.
+        static let imagePreprocessing = "image_preprocessing"
     }
 
     /// The file's bytes. Deterministic: the same policy always gives the same bytes.
@@ -47,6 +49,9 @@ extension PolicyFile {
             MetadataKey.provenance: try json(provenance, MetadataKey.provenance),
             MetadataKey.observationNormalization: "null",
         ]
+        if let imagePreprocessing {
+            metadata[MetadataKey.imagePreprocessing] = try json(imagePreprocessing, MetadataKey.imagePreprocessing)
+        }
         var tensors = weights
         if let norm = observationNormalization {
             let parameters = ObservationNormalization.Parameters(epsilon: norm.epsilon, clip: norm.clip)
@@ -99,6 +104,8 @@ extension PolicyFile {
         let actuatorChannels = try field([ChannelSpec].self, MetadataKey.actuatorChannels)
         let actionSpace = try field(ActionSpace.self, MetadataKey.actionSpace)
         let provenance = try field(Provenance.self, MetadataKey.provenance)
+        let imagePreprocessing = metadata[MetadataKey.imagePreprocessing] == nil
+            ? nil : try field(ImagePreprocessing.self, MetadataKey.imagePreprocessing)
 
         var weights = contents.tensors
         var normalization: ObservationNormalization?
@@ -124,7 +131,7 @@ extension PolicyFile {
         let policy = PolicyFile(
             architecture: architecture, weights: weights, observationNormalization: normalization,
             observationChannels: observationChannels, actuatorChannels: actuatorChannels,
-            actionSpace: actionSpace, provenance: provenance
+            actionSpace: actionSpace, provenance: provenance, imagePreprocessing: imagePreprocessing
         )
         if let problem = policy.firstProblem() {
             throw ReflexError(.invalidPolicyFile, "\(source): \(problem)")

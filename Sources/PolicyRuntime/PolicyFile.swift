@@ -21,10 +21,15 @@ public struct PolicyFile: Equatable, Sendable {
     /// How the network's output becomes actuator values (discrete choices or continuous bounds).
     public var actionSpace: ActionSpace
     public var provenance: Provenance
+    /// How camera frames become the observation (crop, resize, grayscale, scaling, frame stack), for a
+    /// policy trained from pixels; deployment runs this same pipeline. nil for a policy on plain sensors.
+    /// Its `observationChannels` are then exactly the policy's observation channels.
+    public var imagePreprocessing: ImagePreprocessing?
 
     public init(
         architecture: PolicyArchitecture, weights: [String: Tensor], observationNormalization: ObservationNormalization?,
-        observationChannels: [ChannelSpec], actuatorChannels: [ChannelSpec], actionSpace: ActionSpace, provenance: Provenance
+        observationChannels: [ChannelSpec], actuatorChannels: [ChannelSpec], actionSpace: ActionSpace, provenance: Provenance,
+        imagePreprocessing: ImagePreprocessing? = nil
     ) {
         self.architecture = architecture
         self.weights = weights
@@ -33,6 +38,7 @@ public struct PolicyFile: Equatable, Sendable {
         self.actuatorChannels = actuatorChannels
         self.actionSpace = actionSpace
         self.provenance = provenance
+        self.imagePreprocessing = imagePreprocessing
     }
 
     /// Checks that the parts agree with each other; throws `.invalidPolicyFile` naming the first problem.
@@ -61,10 +67,13 @@ public struct PolicyFile: Equatable, Sendable {
     /// The first inconsistency between the parts, or nil when the policy can be run.
     func firstProblem() -> String? {
         let arch = architecture
-        guard arch.kind == "mlp" else { return "unsupported architecture kind '\(arch.kind)' (expected 'mlp')" }
+        guard arch.kind == "mlp" || arch.kind == "cnn" else {
+            return "unsupported architecture kind '\(arch.kind)' (expected 'mlp' or 'cnn')"
+        }
         guard arch.inputSize > 0, arch.outputSize > 0, arch.hiddenSizes.allSatisfy({ $0 > 0 }) else {
             return "architecture has a non-positive layer size: \(arch.layerSizes)"
         }
+        if let problem = imageProblem() { return problem }
         guard arch.frames >= 1 else { return "architecture frames \(arch.frames) must be ≥ 1" }
         guard arch.inputSize == observationChannels.count * arch.frames else {
             if arch.frames == 1 {
@@ -109,6 +118,56 @@ public struct PolicyFile: Equatable, Sendable {
             if let index = norm.variance.firstIndex(where: { !(($0 + norm.epsilon).squareRoot() > 0) }) {
                 return "obs_norm variance + epsilon is zero at element \(index); normalization would divide by zero"
             }
+        }
+        return nil
+    }
+
+    /// A CNN's convolutions must fit its image, and a pixel policy's preprocessing must describe exactly
+    /// its observation.
+    private func imageProblem() -> String? {
+        let arch = architecture
+        if arch.isCNN {
+            guard let image = arch.imageShape, image.count == 3, image.allSatisfy({ $0 > 0 }) else {
+                return "a cnn architecture needs image_shape [channels, height, width] of positive sizes, got \(arch.imageShape.map { "\($0)" } ?? "none")"
+            }
+            guard arch.inputSize == image.reduce(1, *) else {
+                return "architecture input size \(arch.inputSize) does not match image_shape \(image) (\(image.reduce(1, *)) values)"
+            }
+            guard !arch.convolutions.isEmpty else { return "a cnn architecture needs at least one convolution" }
+            for (i, conv) in arch.convolutions.enumerated() where conv.filters <= 0 || conv.kernel <= 0 || conv.stride <= 0 {
+                return "convolution \(i) has filters \(conv.filters), kernel \(conv.kernel), stride \(conv.stride); each must be positive"
+            }
+            guard arch.convolutionOutputShapes != nil else {
+                return "the convolutions \(arch.convolutions.map { "\($0.kernel)×\($0.kernel)/\($0.stride)" }) do not fit a \(image[1])×\(image[2]) image"
+            }
+            guard arch.frames == 1 else { return "a cnn architecture stacks frames in its image preprocessing, so frames must be 1, not \(arch.frames)" }
+            guard observationNormalization == nil else {
+                return "a cnn policy reads preprocessed pixels; obs_norm must be null (scale pixels in image_preprocessing instead)"
+            }
+            guard imagePreprocessing != nil else { return "a cnn policy needs its image_preprocessing (the camera pipeline it was trained with)" }
+        } else {
+            guard arch.convolutions.isEmpty, arch.imageShape == nil else {
+                return "an mlp architecture has no convolutions or image_shape"
+            }
+        }
+        guard let pre = imagePreprocessing else { return nil }
+        guard pre.width > 0, pre.height > 0, pre.frames > 0 else {
+            return "image_preprocessing size \(pre.width)×\(pre.height) × \(pre.frames) frames must be positive"
+        }
+        guard pre.scale.isFinite, pre.scale != 0, pre.offset.isFinite else {
+            return "image_preprocessing scale \(pre.scale) and offset \(pre.offset) must be finite, scale non-zero"
+        }
+        if let crop = pre.crop, crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 {
+            return "image_preprocessing crop \(crop.x),\(crop.y) \(crop.width)×\(crop.height) must lie at non-negative coordinates with a positive size"
+        }
+        if arch.isCNN, let image = arch.imageShape, image != [pre.frames * pre.channelsPerFrame, pre.height, pre.width] {
+            return "architecture image_shape \(image) does not match image_preprocessing (\(pre.frames) frames × \(pre.channelsPerFrame) channels × \(pre.height) × \(pre.width))"
+        }
+        guard observationChannels.count == pre.observationCount else {
+            return "\(observationChannels.count) observation channels do not match image_preprocessing's \(pre.observationCount) values"
+        }
+        if observationChannels != pre.observationChannels {
+            return "observation channels are not the camera[f,c,y,x] channels image_preprocessing describes"
         }
         return nil
     }

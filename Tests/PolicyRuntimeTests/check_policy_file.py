@@ -54,7 +54,22 @@ def main(argv):
             print(f"{path}: metadata entry {key!r} is not JSON: {error}", file=sys.stderr)
             return 1
     architecture = json.loads(metadata["architecture"])
-    sizes = [architecture["input_size"], *architecture["hidden_sizes"], architecture["output_size"]]
+    head_input = architecture["input_size"]
+    if architecture.get("kind") == "cnn":
+        # Convolutions over image_shape [C, H, W] (no padding), flattened into the affine head.
+        channels, height, width = architecture["image_shape"]
+        for layer, conv in enumerate(architecture["convolutions"]):
+            k, s, f = conv["kernel"], conv["stride"], conv["filters"]
+            for name, shape in ((f"encoder.{layer}.weight", (f, channels, k, k)), (f"encoder.{layer}.bias", (f,))):
+                if name not in tensors or tuple(tensors[name].shape) != shape:
+                    print(f"{path}: tensor {name} missing or not of shape {list(shape)}", file=sys.stderr)
+                    return 1
+            channels, height, width = f, (height - k) // s + 1, (width - k) // s + 1
+        head_input = channels * height * width
+        if "image_preprocessing" not in metadata:
+            print(f"{path}: a cnn policy needs metadata entry 'image_preprocessing'", file=sys.stderr)
+            return 1
+    sizes = [head_input, *architecture["hidden_sizes"], architecture["output_size"]]
     for layer in range(len(sizes) - 1):
         for name, shape in ((f"actor.{layer}.weight", (sizes[layer + 1], sizes[layer])), (f"actor.{layer}.bias", (sizes[layer + 1],))):
             if name not in tensors or tuple(tensors[name].shape) != shape:
