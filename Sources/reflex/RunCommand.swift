@@ -5,6 +5,7 @@ import Foundation
 import PolicyRuntime
 import ReflexCore
 import Simulation
+import Vision
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +34,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Serial port or pseudo-terminal of the device (e.g. /dev/ttyUSB0 or a virtual robot's link).")
     var port: String
+
+    @Option(help: "Camera for a policy trained from pixels: an index (0), a /dev/video* path, or a video file or image-sequence pattern (frames/%04d.png) to replay. Its frames are preprocessed as the policy file records and become the sensor values; the serial device takes the commands.")
+    var camera: String?
 
     @Option(help: "Seconds to run.")
     var duration: Double = 20
@@ -99,13 +103,23 @@ struct RunCommand: ParsableCommand {
         let mlp = try MLPPolicy(file: file)
         // The task's failure rule comes from the robot description recorded in the policy file.
         let description = try RobotDescription.parse(yaml: file.provenance.robotDescription, file: "\(policy) (robot description)")
-        let monitor = TaskMonitor(description: description)
+        // A camera device reports pixels, not the robot's own sensors, so the failure rule cannot be judged then.
+        let monitor = camera == nil ? TaskMonitor(description: description) : nil
+        let cameraSource = try openCamera(file: file, description: description)
 
         StopSignal.install()
         let transport = try ReconnectableTransport(path: port, baudRate: baud)
         defer { transport.close() }
         let device = SerialDevice(transport: transport, configuration: .init(hostName: "reflex", watchdogMillis: watchdogMillis ?? 0))
-        let identity = try handshake(device)
+        let cameraDevice = try cameraSource.map { source in
+            try CameraDevice(
+                wrapping: device, camera: source, preprocessing: file.imagePreprocessing ?? ImagePreprocessing(),
+                capture: CameraSources.isLive(camera ?? "") ? .latestFrame(maxFrameAgeNanos: 500_000_000) : .eachRead)
+        }
+        defer { cameraDevice?.close() }
+        // The loop drives the camera device when there is one: pixels in, commands out to the serial device.
+        let robot: Device = cameraDevice ?? device
+        let identity = try handshake(robot)
         let periodNanos = UInt64(identity.periodMicros) * 1000
         if !json {
             print("Connected to \(identity.name) (firmware \(identity.firmwareVersion)) on \(port): "
@@ -117,7 +131,8 @@ struct RunCommand: ParsableCommand {
         let statusLine = StatusLine(live: showStatus)
         let recorder = try TelemetryRecorder(
             sensors: file.observationChannels, actuators: file.actuatorChannels, periodNanos: periodNanos, path: telemetry,
-            header: ["device": identity.name, "firmware": identity.firmwareVersion, "policy": policy, "port": port]
+            header: ["device": identity.name, "firmware": identity.firmwareVersion, "policy": policy, "port": port],
+            capacity: cameraDevice == nil ? 8192 : 256  // a camera observation is thousands of values per tick
         ) { statusLine.show($0) }
         recorder.start()
 
@@ -134,24 +149,24 @@ struct RunCommand: ParsableCommand {
         if let overrunStop { options.overrunPolicy = .stopAfter(consecutive: overrunStop) }
         // Sleeps end early on SIGINT/SIGTERM, so the safe values go out at once rather than at the next deadline.
         let clock = StoppableClock { StopSignal.requested }
-        let loop = ControlLoop(device: device, policy: mlp, clock: clock, periodNanos: periodNanos, options: options)
+        let loop = ControlLoop(device: robot, policy: mlp, clock: clock, periodNanos: periodNanos, options: options)
         loop.stopRequested = { StopSignal.requested }
         loop.recorder = recorder
         let deployment = Deployment(loop: loop, rearm: rearm)
         deployment.reconnect = {
             try transport.reopen()
-            _ = try handshake(device)
+            _ = try handshake(robot)
         }
         deployment.heartbeat = { try device.sendHeartbeat() }
         deployment.onEvent = { event in statusLine.event(event) }
 
-        try device.activate()
+        try robot.activate()
         // Align the loop's phase a quarter period after the device's sensor frames, so each tick acts on
         // the newest frame and its command arrives well before the device's next step.
         // If no frame comes (or the link drops right after ARM), the loop's link supervision takes over from its
         // first tick: link lost after --link-timeout-periods, safe values, reconnect.
         var first = [Float](repeating: 0, count: identity.sensors.count)
-        _ = try? first.withUnsafeMutableBufferPointer { try device.read(into: $0, timeoutNanos: 4 * periodNanos) }
+        _ = try? first.withUnsafeMutableBufferPointer { try robot.read(into: $0, timeoutNanos: 4 * periodNanos) }
         var fellAtTick: Int?
         let loopStart = clock.nowNanos() + periodNanos / 4
         let end = deployment.run(startNanos: loopStart, endNanos: loopStart + UInt64(duration * 1e9)) { tick, sensors in
@@ -159,7 +174,8 @@ struct RunCommand: ParsableCommand {
                 fellAtTick = tick
                 return runThroughFailure
             }
-            return true
+            // A replayed video ends the run when it runs out of frames.
+            return cameraDevice?.endOfStream != true
         }
         let final = recorder.finish()
         statusLine.finish()
@@ -173,7 +189,8 @@ struct RunCommand: ParsableCommand {
             estopLatencyNanos: StopSignal.receivedNanos.flatMap { signal in
                 loop.emergencyStopWrittenNanos.map { $0 > signal ? $0 - signal : 0 }
             },
-            deviceFault: device.lastFault.map { "\($0)" }, deviceLink: deviceLink)
+            deviceFault: device.lastFault.map { "\($0)" }, deviceLink: deviceLink,
+            camera: cameraDevice.map { ($0.camera.name, $0.cameraStatistics, $0.endOfStream) })
         if json { try printJSON(report.json) } else { report.printText() }
         if fellAtTick != nil { throw ExitCode(3) }
         switch end {
@@ -184,7 +201,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// HELLO → IDENTIFY, then the channel check against the policy file (refused with a readable diff).
-    private func handshake(_ device: SerialDevice) throws -> DeviceIdentity {
+    private func handshake(_ device: Device) throws -> DeviceIdentity {
         let file = try PolicyFile.load(path: policy)
         let identity = try device.configure()
         do {
@@ -193,6 +210,22 @@ struct RunCommand: ParsableCommand {
             throw ReflexError(.channelMismatch, "device '\(identity.name)' on \(port) does not fit \(policy): \(error.message)")
         }
         return identity
+    }
+
+    /// The camera `--camera` names, opened at the size and rate of the description's `camera:` block; nil
+    /// without `--camera`. A pixel policy without a camera, or a camera for a policy on plain sensors, is an error.
+    private func openCamera(file: PolicyFile, description: RobotDescription) throws -> (any CameraSource)? {
+        guard let camera else {
+            if file.imagePreprocessing != nil {
+                throw ValidationError("\(policy) was trained from camera images: pass --camera SOURCE (an index, /dev/videoN or a video file)")
+            }
+            return nil
+        }
+        guard file.imagePreprocessing != nil else {
+            throw ValidationError("--camera \(camera): \(policy) reads no camera (it records no image preprocessing)")
+        }
+        let spec = description.camera
+        return try CameraSources.open(camera, width: spec?.width, height: spec?.height, frameRate: spec?.frameRate)
     }
 }
 
@@ -267,6 +300,8 @@ struct RunReport {
     let deviceFault: String?
     /// LINK_STATS read after the run, or why it could not be.
     var deviceLink: Result<DeviceLinkStatistics, Error>? = nil
+    /// With --camera: the source, its counters, and whether a replayed video ran out.
+    var camera: (name: String, statistics: CameraDevice.CameraStatistics, ended: Bool)? = nil
 
     var outcome: String { !monitored ? "completed" : fellAtTick == nil ? "upright" : "fell" }
 
@@ -296,6 +331,10 @@ struct RunReport {
         if let fellAtTick { object["fell_at_tick"] = fellAtTick }
         if let reason = events.lastLossReason { object["link_loss_reason"] = reason }
         if let deviceFault { object["device_fault"] = deviceFault }
+        if let camera {
+            object["camera"] = ["source": camera.name, "frames": camera.statistics.framesCaptured,
+                                "repeated": camera.statistics.framesRepeated, "ended": camera.ended]
+        }
         switch deviceLink {
         case .success(let s)?: object["device_link"] = Dictionary(uniqueKeysWithValues: s.counters.map { ($0.name, $0.value) })
         case .failure(let error)?: object["device_link_error"] = "\(error)"
@@ -336,6 +375,10 @@ struct RunReport {
             print(String(format: "  stop: safe values sent %.2f ms after the signal, then DISARM", Double(estopLatencyNanos) / 1e6))
         }
         if let telemetry { print("  telemetry: \(telemetryRecords) ticks in \(telemetry) (\(telemetryDropped) dropped)") }
+        if let camera {
+            print("  camera \(camera.name): \(camera.statistics.framesCaptured) frames, \(camera.statistics.framesRepeated) reads reused the previous frame"
+                + (camera.ended ? "; the video ended" : ""))
+        }
         if let fellAtTick {
             print("Outcome: the pole fell at tick \(fellAtTick) (\(String(format: "%.2f", Double(fellAtTick) * Double(periodNanos) / 1e9)) s).")
         } else {
