@@ -90,7 +90,9 @@ let package = Package(
             name: "ControlTests",
             dependencies: ["Control", "ReflexCore", "ReflexTestSupport", "PolicyRuntime", "NeuralNet", "CAllocationCounter"]),
         .testTarget(name: "VirtualRobotTests", dependencies: ["VirtualRobot", "Bridge", "Simulation", "ReflexCore"]),
-        .testTarget(name: "VisionTests", dependencies: ["Vision", "ReflexCore", "Simulation", "Control", "ReflexTestSupport", "CAllocationCounter"]),
+        .testTarget(
+            name: "VisionTests",
+            dependencies: ["Vision", "ReflexCore", "Simulation", "Control", "ReflexTestSupport", "CAllocationCounter", "VirtualRobot", "Bridge"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime", "Bridge"]),
     ],
     swiftLanguageModes: [.v5]
