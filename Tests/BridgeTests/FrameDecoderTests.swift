@@ -69,6 +69,7 @@ final class FrameDecoderTests: XCTestCase {
         raw += [UInt8(crc & 0xFF), UInt8(crc >> 8)]
         _ = decoder.feed(cobs(raw) + [0])
         XCTAssertEqual(decoder.statistics.lengthErrors, 1)
+        XCTAssertEqual(decoder.statistics.payloadErrors, 1)
         // Unknown type.
         raw = [1, 0x7E, 0, 0]
         crc = WireProtocol.crc16(raw)
@@ -78,6 +79,7 @@ final class FrameDecoderTests: XCTestCase {
         // Too long: more than a maximal frame before the delimiter.
         _ = decoder.feed([UInt8](repeating: 0x55, count: 1000) + [0])
         XCTAssertEqual(decoder.statistics.lengthErrors, 2)
+        XCTAssertEqual(decoder.statistics.longErrors, 1)
         // Idle delimiters are not frames.
         _ = decoder.feed([0, 0, 0])
         XCTAssertEqual(decoder.statistics.badFrames, 4)

@@ -25,6 +25,11 @@ enum GoldenFrames {
         "fault_watchdog": Envelope(sequence: 259, message: .fault(Fault(code: .watchdog, detail: 52, timestampMicros: 1_000_000))),
         "disarm": Envelope(sequence: 4, message: .disarm),
         "ack_disarm": Envelope(sequence: 260, message: .ack(Ack(ackedSequence: 4, ackedType: .disarm, result: .ok, status: [.configured]))),
+        "get_link_stats": Envelope(sequence: 5, message: .getLinkStats),
+        "link_stats": Envelope(sequence: 261, message: .linkStats(DeviceLinkStatistics(
+            requestSequence: 5, timestampMicros: 2_000_000, frames: 1000, cobsErrors: 1, crcErrors: 2, versionErrors: 3,
+            shortErrors: 4, longErrors: 5, payloadErrors: 6, unknownTypes: 7, sequenceGaps: 8, receiveOverruns: 9,
+            framesNotSent: 10))),
     ]
 
     /// (name, bytes) from the shared file, located from this source file.

@@ -118,6 +118,26 @@ final class SerialDeviceReconnectTests: XCTestCase {
         XCTAssertNoThrow(try device.sendHeartbeat())
     }
 
+    /// A device that predates LINK_STATS (this responder, like firmware 1.0, ignores GET_LINK_STATS): asking
+    /// for its counters is a timeout that says why, and the link carries on.
+    func testLinkStatisticsFromADeviceThatDoesNotAnswerTimeOutClearly() throws {
+        let responder = try Responder(link: link)
+        defer { responder.unplug() }
+        var configuration = SerialDevice.Configuration()
+        configuration.ackTimeoutNanos = 50_000_000
+        configuration.ackAttempts = 2
+        let device = SerialDevice(transport: try SerialTransport(path: link), configuration: configuration)
+        defer { device.close() }
+        _ = try device.configure()
+        let sent = device.statistics.framesSent
+        XCTAssertThrowsError(try device.readLinkStatistics()) { error in
+            XCTAssertTrue("\(error)".contains("no LINK_STATS after 2 GET_LINK_STATS") && "\(error)".contains("before 1.1"), "\(error)")
+        }
+        XCTAssertEqual(device.statistics.framesSent - sent, 2, "one request per attempt")
+        XCTAssertEqual(device.state, .inactive)
+        XCTAssertNoThrow(try device.activate())
+    }
+
     func testPortListingNeverListsPseudoTerminals() throws {
         let responder = try Responder(link: link)
         defer { responder.unplug() }

@@ -48,6 +48,11 @@ final class WireFormatTests: XCTestCase {
             .fault(Fault(code: .valueOutOfRange, detail: 65535, timestampMicros: 12)),
             .fault(Fault(code: FaultCode(rawValue: 200), detail: 0, timestampMicros: 0)),
             .ack(Ack(ackedSequence: 65535, ackedType: .disarm, result: .notConfigured, status: [])),
+            .getLinkStats,
+            .linkStats(DeviceLinkStatistics(
+                requestSequence: 65535, timestampMicros: .max, frames: Int(UInt32.max), cobsErrors: 0, crcErrors: 1,
+                versionErrors: 2, shortErrors: 3, longErrors: 4, payloadErrors: 5, unknownTypes: 6, sequenceGaps: 7,
+                receiveOverruns: 8, framesNotSent: Int(UInt32.max))),
         ]
         for (i, message) in messages.enumerated() {
             let sequence = UInt16(truncatingIfNeeded: i * 4099)
@@ -74,6 +79,10 @@ final class WireFormatTests: XCTestCase {
             watchdogMillis: 10, sensors: Array(repeating: long, count: 16), actuators: [])
         XCTAssertThrowsError(try Message.identify(identify).frame(sequence: 0)) { error in
             XCTAssertTrue("\(error)".contains("does not fit"), "\(error)")
+        }
+        // Counters are u32 on the wire: a larger one is refused by name, not wrapped.
+        XCTAssertThrowsError(try Message.linkStats(DeviceLinkStatistics(crcErrors: 1 << 32)).frame(sequence: 0)) { error in
+            XCTAssertTrue("\(error)".contains("CRC errors"), "\(error)")
         }
     }
 }

@@ -201,6 +201,38 @@ final class VirtualRobotTests: XCTestCase {
         XCTAssertEqual(robot.statistics.badFrames, 1)
     }
 
+    /// GET_LINK_STATS against the robot: injected garbage and truncated frames are counted exactly, and every
+    /// frame the host sent is counted as valid (the same host code reads the firmware's counters).
+    func testLinkStatisticsCountInjectedGarbageAndTruncatedFramesExactly() throws {
+        let device = try SerialDevice(path: link, configuration: .init(hostName: "test", watchdogMillis: 300))
+        defer { device.close() }
+        XCTAssertThrowsError(try device.readLinkStatistics()) { error in
+            XCTAssertTrue("\(error)".contains("before configure"), "\(error)")
+        }
+        _ = try device.configure()
+        let before = try device.readLinkStatistics()
+        XCTAssertEqual(before.frames, device.statistics.framesSent, "every frame the host sent arrived valid")
+        XCTAssertEqual(before.badFrames, 0)
+
+        var rng = SeededGenerator(seed: 5)
+        let garbage = (0..<4).map { n in (0..<(1 + n * 13)).map { _ in UInt8.random(in: 1...255, using: &rng) } + [0] }
+        let actuate = try Message.actuate([0.75]).frame(sequence: 999)
+        let truncated = [3, 6, 9, actuate.count - 2].map { Array(actuate.prefix($0)) + [0] }
+        let flood = [UInt8](repeating: 0x55, count: 300) + [0]
+        for bytes in garbage + truncated + [flood] {
+            try bytes.withUnsafeBytes { try device.transport.write($0) }
+        }
+        let after = try device.readLinkStatistics()
+        XCTAssertEqual(after.badFrames - before.badFrames, garbage.count + truncated.count + 1)
+        XCTAssertEqual(after.longErrors - before.longErrors, 1, "the 300-byte run")
+        XCTAssertEqual(after.frames, device.statistics.framesSent, "no frame of the host's was lost among them")
+        XCTAssertEqual(after.sequenceGaps, 0)
+        XCTAssertEqual(after.receiveOverruns, 0)
+        XCTAssertGreaterThan(after.timestampMicros, before.timestampMicros)
+        XCTAssertEqual(robot.statistics.badFrames, after.badFrames)
+        XCTAssertEqual(robot.statistics.ignoredCommands, 0, "no truncated ACTUATE was taken for a command")
+    }
+
     func testStopIsNoticedWithinAPeriod() {
         let start = MonotonicClock.now()
         running.stopAndWait()
