@@ -20,6 +20,12 @@ extension FirmwareInTheLoopTests {
         let report = try ReflexBinary.json(result.stdout)
         XCTAssertEqual(report["outcome"] as? String, "upright", result.stdout)
         XCTAssertEqual(report["bad_frames"] as? Int, 0)
+        // And none on the firmware's side: it received every frame of the run intact (LINK_STATS after the run).
+        let deviceLink = report["device_link"] as? [String: Any]
+        XCTAssertNotNil(deviceLink, "reflex run --json should carry the device's link counters: \(result.stdout)")
+        XCTAssertEqual(deviceLink?["bad_frames"] as? Int, 0, "\(String(describing: deviceLink))")
+        XCTAssertEqual(deviceLink?["sequence_gaps"] as? Int, 0, "\(String(describing: deviceLink))")
+        XCTAssertEqual(deviceLink?["frames"] as? Int, report["frames_sent"] as? Int, "every frame reflex sent arrived")
         XCTAssertEqual(report["device_faults"] as? Int, 0)
         let ticks = (report["ticks"] as? Int ?? 0) + (report["skipped_ticks"] as? Int ?? 0)
         XCTAssertEqual(ticks, 2000, "20 s at the rig's 100 Hz")

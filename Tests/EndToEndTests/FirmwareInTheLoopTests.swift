@@ -231,26 +231,56 @@ final class FirmwareInTheLoopTests: XCTestCase {
         XCTAssertFalse(output.contains("plant failed"), output)
     }
 
-    /// Garbage, truncated and corrupted frames on the link are dropped by the firmware: a truncated or
-    /// corrupted ACTUATE(−1) never reaches the motor pins, and the link carries on (SENSORS, ACTUATE, DISARM).
-    func testTheFirmwareDropsGarbageTruncatedAndCorruptFramesAndCarriesOn() throws {
+    /// Issue 5's 6(c): garbage and truncated frames injected on the link while the host drives the motor are
+    /// counted by the firmware (its LINK_STATS, read with the same `SerialDevice` call `reflex run` uses) and
+    /// survived: the device stays armed, SENSORS keep coming, the cart keeps moving, and no truncated or
+    /// corrupted ACTUATE(−1) ever reaches the motor pins.
+    ///
+    /// The counts are exact in total: each injected run of bytes ends in its own 0x00 and the host's frames
+    /// go out whole between them, so each is one malformed frame, and every frame the host sent meanwhile
+    /// must arrive valid. By kind only what the bytes determine is checked: the decoder cannot tell a
+    /// truncated frame from other damage (PROTOCOL.md §2), so a cut counts as COBS, too short or CRC by
+    /// where it falls.
+    func testTheFirmwareCountsGarbageAndTruncatedFramesAndCarriesOn() throws {
         let link = try startHIL(extra: ["--log-motor"])
         let device = try SerialDevice(path: link, configuration: .init(hostName: "fil-test", watchdogMillis: 250))
         _ = try device.configure()
         try device.activate()
         let start = try drive(device, duty: 0.25, seconds: 0.1)
+        let before = try device.readLinkStatistics()
+        let sentBefore = device.statistics.framesSent
+        let receivedBefore = device.statistics.framesReceived
+
+        // N garbage runs: random bytes (no 0x00 inside), one of them longer than any frame.
+        var generator = SeededGenerator(seed: 11)
+        let garbage = [1, 2, 17, 120, 200, 300].map { length in
+            (0..<length).map { _ in UInt8.random(in: 1...255, using: &generator) } + [0]
+        }
+        // M truncated frames: ACTUATE(−1) cut at every other byte, and one with a corrupted byte.
         let reverse = try Message.actuate([-1]).frame(sequence: 900)
-        var truncated = Array(reverse.dropLast(4))
-        truncated.append(0)
+        let truncated = stride(from: 1, to: reverse.count - 1, by: 2).map { Array(reverse.prefix($0)) + [0] }
         var corrupt = reverse
         corrupt[corrupt.count / 2] ^= 0x5A
-        var generator = SeededGenerator(seed: 11)
-        let garbage = (0..<200).map { _ in UInt8.random(in: 0...255, using: &generator) } + [0]
-        for bytes in [garbage, truncated, corrupt, [0, 0, 0x7F, 0x01, 0]] {
+        let injected = garbage + truncated + [corrupt]
+        for bytes in injected {
             try bytes.withUnsafeBytes { try device.transport.write($0) }
-            try drive(device, duty: 0.25, seconds: 0.05)
+            try drive(device, duty: 0.25, seconds: 0.03)
         }
         let end = try drive(device, duty: 0.25, seconds: 0.2)
+        let after = try device.readLinkStatistics()
+
+        XCTAssertEqual(after.badFrames - before.badFrames, injected.count, "garbage \(garbage.count), truncated \(truncated.count), corrupt 1: \(after.summary)")
+        XCTAssertEqual(after.longErrors - before.longErrors, 1, "the 300-byte run: \(after.summary)")
+        XCTAssertEqual(after.payloadErrors + after.unknownTypes + after.versionErrors, 0, after.summary)
+        XCTAssertEqual(after.frames - before.frames, device.statistics.framesSent - sentBefore, "every frame the host sent arrived valid: \(after.summary)")
+        XCTAssertEqual(after.sequenceGaps, before.sequenceGaps, after.summary)
+        XCTAssertEqual(after.receiveOverruns, 0, "the firmware lost no byte: \(after.summary)")
+        XCTAssertGreaterThan(after.timestampMicros, before.timestampMicros)
+
+        // The loop kept running: SENSORS every period, the device armed, the cart driven forward.
+        let deviceSeconds = Double(after.timestampMicros - before.timestampMicros) / 1e6
+        XCTAssertGreaterThanOrEqual(
+            Double(device.statistics.framesReceived - receivedBefore), 100 * deviceSeconds * 0.9, "SENSORS every 10 ms of device time")
         XCTAssertGreaterThan(end[0], start[0] + 500, "the cart should keep moving forward (counts \(start[0]) → \(end[0]))")
         XCTAssertEqual(device.state, .active, "the device must not have faulted: \(String(describing: device.lastFault))")
         try device.deactivate()
