@@ -7,7 +7,8 @@
  *  - the motor is at its safe value unless armed, and an e-stop is never armed;
  *  - armed means configured, and no armed state outlives the watchdog time since the last command;
  *  - the motor never exceeds full scale;
- *  - everything the device sends is a valid frame, with consecutive sequence numbers.
+ *  - everything the device sends is a valid frame, with consecutive sequence numbers;
+ *  - LINK_STATS only once configured, with counters that never run ahead of the device's own.
  */
 #include <stdint.h>
 #include <string.h>
@@ -39,6 +40,14 @@ static void check_output(void) {
             REQUIRE(out_frames == 0 || f.seq == out_next_seq);
             out_next_seq = (uint16_t)(f.seq + 1);
             out_frames++;
+            if (message.type == RFX_MSG_LINK_STATS) {
+                /* Only answered once configured; the counters it reports never run ahead of the decoder's. */
+                REQUIRE(dut.configured);
+                REQUIRE(message.body.link_stats.cobs_errors <= dut.decoder.stats.cobs_errors);
+                REQUIRE(message.body.link_stats.crc_errors <= dut.decoder.stats.crc_errors);
+                REQUIRE(message.body.link_stats.sequence_gaps <= message.body.link_stats.frames);
+                REQUIRE(message.body.link_stats.tx_dropped <= dut.stats.frames_dropped);
+            }
             if (message.type == RFX_MSG_FAULT) {
                 REQUIRE(message.body.fault.code >= RFX_FAULT_WATCHDOG && message.body.fault.code <= RFX_FAULT_INTERNAL);
             }
