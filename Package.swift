@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(
             name: "PolicyRuntimeTests", dependencies: ["PolicyRuntime", "NeuralNet", "ReflexCore", "CAllocationCounter"],
             exclude: ["check_policy_file.py"]),
-        .testTarget(name: "LearningTests", dependencies: ["Learning", "Simulation", "NeuralNet", "PolicyRuntime"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Simulation", "NeuralNet", "PolicyRuntime", "CAllocationCounter"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CBridge", "ReflexCore", "ReflexTestSupport", "CAllocationCounter"]),
         // Test-only: interposes malloc to count a thread's heap allocations (the control loop's zero-allocation test).
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(
             name: "VisionTests",
             dependencies: ["Vision", "ReflexCore", "Simulation", "Control", "ReflexTestSupport", "CAllocationCounter", "VirtualRobot", "Bridge"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime", "Bridge"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ReflexCore", "PolicyRuntime", "Bridge", "NeuralNet"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -21,9 +21,11 @@ public struct TrainingCounters: Codable, Sendable, Equatable {
 /// counters and the configuration, as one safetensors file (`checkpoint.safetensors` in the run folder).
 ///
 /// Written atomically (temporary file + fsync + rename), so killing training at any moment leaves the
-/// previous checkpoint or the new one. The random generators are re-seeded from (seed, update) on resume
-/// and the environments start fresh episodes, so a resumed run continues the learning but is not
-/// bit-identical to one that was never stopped.
+/// previous checkpoint or the new one. A resumed run is bit-identical to one that was never stopped: the
+/// checkpoint keeps the trainer's random generator state and every action sent to the training
+/// environment since its reset with the seed, which the resumed run replays to bring the (deterministic)
+/// environment copies — physics, episode counters, their own generators — back to exactly where they were.
+/// (Checkpoints from before this carry no history; those resume with fresh episodes instead.)
 public struct Checkpoint {
     public static let fileName = "checkpoint.safetensors"
     public static let formatTag = "reflex-checkpoint"
@@ -123,8 +125,53 @@ public struct Checkpoint {
         ReflexError(.io, "checkpoint: \(text)")
     }
 
+    /// Keeps a generator's exact state.
+    mutating func add(generator: SeededGenerator, key: String) {
+        metadata[key] = generator.stateWords.map(String.init).joined(separator: ",")
+    }
+
+    /// The generator stored under `key`, or nil when the checkpoint has none (older checkpoints).
+    func generator(_ key: String) throws -> SeededGenerator? {
+        guard let text = metadata[key] else { return nil }
+        let words = text.split(separator: ",").compactMap { UInt64($0) }
+        guard words.count == 4 else { throw problem("'\(key)' is not a generator state") }
+        return SeededGenerator(stateWords: words)
+    }
+
+    /// Keeps the actions sent to the training environment (discrete actions are small integers, exact as Float).
+    mutating func add(actionHistory: [Float]) {
+        tensors["env/actions"] = Tensor(shape: [actionHistory.count], scalars: actionHistory)
+    }
+
+    /// The stored action history, or nil for older checkpoints; `width` values make one environment step.
+    func actionHistory(width: Int, envSteps: Int, copies: Int) throws -> [Float]? {
+        guard let t = tensors["env/actions"] else { return nil }
+        guard t.count == envSteps / max(copies, 1) * width else {
+            throw problem("the action history has \(t.count) values; \(envSteps) env steps over \(copies) copies need \(envSteps / max(copies, 1) * width)")
+        }
+        return t.scalars
+    }
+
     /// The re-seeded generator a resumed run uses after `update` updates.
     static func resumedGenerator(seed: UInt64, update: Int) -> SeededGenerator {
         SeededGenerator(seed: seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(update + 1)))
+    }
+}
+
+extension SeededGenerator {
+    /// The generator's four state words (xoshiro256), read through its memory layout: `SeededGenerator`
+    /// is four `UInt64`s and nothing else, which the precondition checks.
+    var stateWords: [UInt64] {
+        precondition(MemoryLayout<SeededGenerator>.size == 32, "SeededGenerator's layout changed")
+        return withUnsafeBytes(of: self) { Array($0.bindMemory(to: UInt64.self)) }
+    }
+
+    init(stateWords words: [UInt64]) {
+        precondition(MemoryLayout<SeededGenerator>.size == 32 && words.count == 4, "SeededGenerator's layout changed")
+        var g = SeededGenerator(seed: 0)
+        withUnsafeMutableBytes(of: &g) { raw in
+            for (k, w) in words.enumerated() { raw.storeBytes(of: w, toByteOffset: 8 * k, as: UInt64.self) }
+        }
+        self = g
     }
 }

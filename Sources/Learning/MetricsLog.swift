@@ -14,8 +14,10 @@ public final class MetricsLog {
     /// (env steps, wall seconds, recent mean return) per row that had a return: the learning curve.
     public private(set) var curve: [(steps: Double, seconds: Double, value: Double)] = []
 
-    /// Creates (or, when `append`, continues) the CSV at `path`.
-    public init(path: String, append: Bool = false) throws {
+    /// Creates (or, when `append`, continues) the CSV at `path`. A run resumed from a checkpoint passes the
+    /// checkpoint's env steps as `keepingRowsUpTo`: rows a killed run wrote after its last checkpoint are
+    /// dropped, since the resumed run computes those updates again.
+    public init(path: String, append: Bool = false, keepingRowsUpTo lastStep: Int? = nil) throws {
         self.path = path
         let fm = FileManager.default
         if !append || !fm.fileExists(atPath: path) {
@@ -25,9 +27,17 @@ public final class MetricsLog {
         } else {
             // Continue the curve from the rows already written.
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            var kept = [Self.columns.joined(separator: ",")]
             for line in text.split(separator: "\n").dropFirst() {
                 let f = line.split(separator: ",", omittingEmptySubsequences: false)
-                if f.count >= 3, let s = Double(f[0]), let t = Double(f[1]), let r = Double(f[2]) { curve.append((s, t, r)) }
+                // A row cut short by a kill, or one past the checkpoint, is not kept.
+                guard f.count == Self.columns.count, let step = Int(f[0]) else { continue }
+                if let lastStep, step > lastStep { continue }
+                kept.append(String(line))
+                if let s = Double(f[0]), let t = Double(f[1]), let r = Double(f[2]) { curve.append((s, t, r)) }
+            }
+            guard fm.createFile(atPath: path, contents: Data(kept.map { $0 + "\n" }.joined().utf8)) else {
+                throw ReflexError(.io, "\(path): cannot rewrite the metrics file")
             }
         }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw ReflexError(.io, "\(path): cannot open for writing") }

@@ -26,9 +26,30 @@ public final class PPO {
     var rng: SeededGenerator
     /// Where training stands (restored from a checkpoint on resume).
     public internal(set) var counters = TrainingCounters()
-    /// 2 when the machine has a second core: the actor's and the critic's passes then run side by side.
-    /// Results do not depend on it (the two passes share nothing).
-    private let parallelBranches = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 ? 2 : 1
+    /// Threads for training: 1, or 2 to run the actor's and the critic's passes side by side (rollout and
+    /// update). The two passes share nothing, so results are bit-identical whatever the count.
+    public var threads: Int {
+        didSet { lanes = threads > 1 ? TwoLanes() : nil }
+    }
+    private var lanes: TwoLanes?
+    /// Every action sent to the training environment since its reset with `seed`, so a resumed run can
+    /// replay the environment to exactly where the checkpoint left it (see `Checkpoint`).
+    var actionHistory: [Int32] = []
+    /// How `train` must bring the environment to where `counters` say training stands.
+    var environmentStart = EnvironmentStart.continuing
+
+    // Workspaces, sized on first use and reused, so the inner loops do not allocate.
+    private var stepObservations = Tensor(zeros: [0, 0])
+    private var stepDistribution = Categorical(logits: Tensor(zeros: [0, 0]))
+    private var minibatchObservations = Tensor(zeros: [0, 0])
+    private var minibatchDistribution = Categorical(logits: Tensor(zeros: [0, 0]))
+    private var logitGradient = Tensor(zeros: [0, 0])
+    private var valueGradient = Tensor(zeros: [0, 0])
+    private var minibatchActions: [Int32] = []
+    private var minibatchAdvantages: [Float] = []
+    private var minibatchReturns: [Float] = []
+    private var dLogProb: [Float] = []
+    private var dEntropy: [Float] = []
 
     /// - Parameters:
     ///   - makeEnvironment: builds a vector environment with the given number of copies
@@ -47,6 +68,8 @@ public final class PPO {
             activation: config.activation, outputGain: 1, namePrefix: "critic", using: &rng)
         optimizer = Adam(
             parameters: actor.parameters + critic.parameters, learningRate: config.learningRate, epsilon: config.adamEpsilon)
+        threads = defaultTrainingThreads()
+        lanes = threads > 1 ? TwoLanes() : nil
     }
 
     /// Trains until the deterministic policy is solved or the step budget is spent.
@@ -65,6 +88,9 @@ public final class PPO {
         var doneBuffer = [Bool](repeating: false, count: batch)
         var valueBuffer = [Float](repeating: 0, count: batch)
         var actions = [Int32](repeating: 0, count: n)
+        var lastValues = [Float](repeating: 0, count: n)
+        var truncatedCopies = [Int](repeating: 0, count: n)
+        var finals = Tensor(zeros: [0, 0])
         var recentReturns = counters.recentReturns
         var envSteps = counters.envSteps
         var lastEvaluation = counters.lastEvaluation
@@ -72,8 +98,8 @@ public final class PPO {
         var solved = false
         var metrics = UpdateMetrics()
 
-        // A resumed run starts fresh episodes (see `Checkpoint`).
-        env.reset(seed: counters.update == 0 ? seed : seed &+ 0x5EED_0000 &+ UInt64(counters.update))
+        startEnvironment()
+        actionHistory.reserveCapacity(updates * batch)
         for update in stride(from: counters.update + 1, through: updates, by: 1) {
             if shouldStop() { break }
             if c.annealLearningRate {
@@ -81,38 +107,58 @@ public final class PPO {
             }
             // Collect a rollout.
             for t in 0..<steps {
-                let obs = Tensor(shape: [n, obsSize], scalars: env.observations)
-                let dist = Categorical(logits: actor.forward(obs))
-                let values = critic.forward(obs)
+                copyObservations(env.observations, rows: n, into: &stepObservations)
+                obsBuffer.withUnsafeMutableBufferPointer { o in
+                    stepObservations.scalars.withUnsafeBufferPointer { s in
+                        (o.baseAddress! + t * n * obsSize).update(from: s.baseAddress!, count: n * obsSize)
+                    }
+                }
+                runBoth(lanes, {
+                    self.stepDistribution.recompute(logits: self.actor.forward(self.stepObservations))
+                }, {
+                    let values = self.critic.forward(self.stepObservations)
+                    for e in 0..<n { valueBuffer[t * n + e] = values.scalars[e] }
+                })
                 for e in 0..<n {
-                    let a = dist.sample(row: e, using: &rng)
+                    let a = stepDistribution.sample(row: e, using: &rng)
                     actions[e] = Int32(a)
                     let i = t * n + e
                     actionBuffer[i] = Int32(a)
-                    logProbBuffer[i] = dist.logProbability(row: e, action: a)
-                    valueBuffer[i] = values.scalars[e]
+                    logProbBuffer[i] = stepDistribution.logProbability(row: e, action: a)
                 }
-                obsBuffer.replaceSubrange((t * n * obsSize)..<((t + 1) * n * obsSize), with: obs.scalars)
+                actionHistory.append(contentsOf: actions)
                 env.step(actions)
                 envSteps += n
+                var truncatedCount = 0
                 for e in 0..<n {
                     let i = t * n + e
                     rewardBuffer[i] = env.rewards[e]
                     doneBuffer[i] = env.terminated[e] || env.truncated[e]
+                    if env.truncated[e] {
+                        truncatedCopies[truncatedCount] = e
+                        truncatedCount += 1
+                    }
                 }
-                let truncatedCopies = (0..<n).filter { env.truncated[$0] }
-                if !truncatedCopies.isEmpty {
-                    var finals = [Float]()
-                    for e in truncatedCopies { finals += env.finalObservations[(e * obsSize)..<((e + 1) * obsSize)] }
-                    let v = critic.forward(Tensor(shape: [truncatedCopies.count, obsSize], scalars: finals))
-                    for (k, e) in truncatedCopies.enumerated() { rewardBuffer[t * n + e] += c.gamma * v.scalars[k] }
+                if truncatedCount > 0 {
+                    finals.reshape(rows: truncatedCount, columns: obsSize)
+                    let final = env.finalObservations
+                    for k in 0..<truncatedCount {
+                        let e = truncatedCopies[k]
+                        for j in 0..<obsSize { finals.scalars[k * obsSize + j] = final[e * obsSize + j] }
+                    }
+                    let v = critic.forward(finals)
+                    for k in 0..<truncatedCount { rewardBuffer[t * n + truncatedCopies[k]] += c.gamma * v.scalars[k] }
                 }
                 for episode in env.finishedEpisodes {
                     recentReturns.append(episode.score)
                     if recentReturns.count > 20 { recentReturns.removeFirst() }
                 }
             }
-            let lastValues = critic.forward(Tensor(shape: [n, obsSize], scalars: env.observations)).scalars
+            copyObservations(env.observations, rows: n, into: &stepObservations)
+            do {
+                let v = critic.forward(stepObservations)
+                for e in 0..<n { lastValues[e] = v.scalars[e] }
+            }
             let (advantages, returns) = generalizedAdvantages(
                 rewards: rewardBuffer, values: valueBuffer, dones: doneBuffer, lastValues: lastValues,
                 steps: steps, envs: n, gamma: c.gamma, lambda: c.gaeLambda)
@@ -147,6 +193,29 @@ public final class PPO {
         return TrainingResult(envSteps: envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
     }
 
+    /// Brings the training environment to where `counters` say training stands: a fresh reset with `seed`
+    /// at the start, the recorded actions replayed after a restore, nothing when `train` is called again.
+    private func startEnvironment() {
+        switch environmentStart {
+        case .continuing where counters.update == 0:
+            env.reset(seed: seed)
+            actionHistory.removeAll(keepingCapacity: true)
+        case .continuing:
+            break
+        case .replay:
+            env.reset(seed: seed)
+            let n = env.count
+            var actions = [Int32](repeating: 0, count: n)
+            for start in stride(from: 0, to: actionHistory.count, by: n) {
+                for e in 0..<n { actions[e] = actionHistory[start + e] }
+                env.step(actions)
+            }
+        case .reseed(let update):
+            env.reset(seed: seed &+ 0x5EED_0000 &+ UInt64(update))
+        }
+        environmentStart = .continuing
+    }
+
     /// Evaluates the deterministic (most probable) action over `episodes` episodes, one copy each.
     public func evaluate(episodes: Int, seed: UInt64) -> EvaluationResult {
         let evalEnv = makeEvaluationEnvironment(episodes)
@@ -157,83 +226,26 @@ public final class PPO {
     }
 
     /// Several epochs of minibatch updates over one rollout.
-    private func optimize(
+    func optimize(
         observations: [Float], actions: [Int32], oldLogProbs: [Float], advantages: [Float], returns: [Float], oldValues: [Float]
     ) -> UpdateMetrics {
         let c = config
         let batch = c.batchSize, mb = c.minibatchSize, obsSize = env.observationSize
         var indices = Array(0..<batch)
         var metrics = UpdateMetrics()
-        var mbObs = [Float](repeating: 0, count: mb * obsSize)
-        var mbActions = [Int32](repeating: 0, count: mb)
-        var mbAdvantages = [Float](repeating: 0, count: mb)
-        var dLogProb = [Float](repeating: 0, count: mb)
-        let dEntropy = [Float](repeating: -c.entropyCoefficient / Float(mb), count: mb)
-        var mbReturns = [Float](repeating: 0, count: mb)
+        minibatchObservations.reshape(rows: mb, columns: obsSize)
+        resize(&minibatchActions, mb, 0)
+        resize(&minibatchAdvantages, mb, 0)
+        resize(&minibatchReturns, mb, 0)
+        resize(&dLogProb, mb, 0)
+        resize(&dEntropy, mb, -c.entropyCoefficient / Float(mb))
         var count = 0
         for _ in 0..<c.epochs {
             indices.shuffle(using: &rng)
             for start in stride(from: 0, to: batch, by: mb) {
-                for k in 0..<mb {
-                    let i = indices[start + k]
-                    for j in 0..<obsSize { mbObs[k * obsSize + j] = observations[i * obsSize + j] }
-                    mbActions[k] = actions[i]
-                    mbAdvantages[k] = advantages[i]
-                    mbReturns[k] = returns[i]
-                }
-                if c.normalizeAdvantages {
-                    let mean = mbAdvantages.reduce(0, +) / Float(mb)
-                    var variance: Float = 0
-                    for a in mbAdvantages { variance += (a - mean) * (a - mean) }
-                    // Unbiased std, as torch.std.
-                    let std = (variance / Float(max(mb - 1, 1))).squareRoot()
-                    for k in 0..<mb { mbAdvantages[k] = (mbAdvantages[k] - mean) / (std + 1e-8) }
-                }
-                optimizer.zeroGradients()
-                let obs = Tensor(shape: [mb, obsSize], scalars: mbObs)
-
-                // The actor and the critic share no parameters: their passes run on both cores.
-                var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
-                var valueLoss: Float = 0
-                DispatchQueue.concurrentPerform(iterations: parallelBranches) { branch in
-                    if branch == 0 || parallelBranches == 1 {
-                        // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · mean(H)
-                        let dist = Categorical(logits: actor.forward(obs))
-                        for k in 0..<mb {
-                            let i = indices[start + k]
-                            let logRatio = dist.logProbability(row: k, action: Int(mbActions[k])) - oldLogProbs[i]
-                            let ratio = expf(logRatio)
-                            let a = mbAdvantages[k]
-                            let unclipped = ratio * a
-                            let clippedRatio = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient)
-                            let clippedObjective = clippedRatio * a
-                            policyLoss -= min(unclipped, clippedObjective)
-                            // The gradient flows only through the unclipped branch when it is the minimum.
-                            dLogProb[k] = unclipped <= clippedObjective ? -a * ratio / Float(mb) : 0
-                            entropy += dist.entropy(row: k)
-                            approxKL += (ratio - 1) - logRatio
-                            if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
-                        }
-                        _ = actor.backward(dist.gradient(actions: mbActions, dLogProb: dLogProb, dEntropy: dEntropy))
-                    }
-                    if branch == 1 || parallelBranches == 1 {
-                        // Value: c_V · ½ · mean(max((V − R)², (V_clipped − R)²)) or unclipped.
-                        let (squaredErrors, dValue) = ppoValueLoss(
-                            values: critic.forward(obs), returns: mbReturns, oldValues: oldValues,
-                            rows: indices[start..<(start + mb)], clip: c.clipValueLoss ? c.clipCoefficient : nil,
-                            coefficient: c.valueCoefficient)
-                        valueLoss = squaredErrors
-                        _ = critic.backward(dValue)
-                    }
-                }
-                clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
-                optimizer.update()
-
-                metrics.policyLoss += policyLoss / Float(mb)
-                metrics.valueLoss += 0.5 * valueLoss / Float(mb)
-                metrics.entropy += entropy / Float(mb)
-                metrics.approxKL += approxKL / Float(mb)
-                metrics.clipFraction += clipped / Float(mb)
+                metrics.add(minibatchStep(
+                    rows: indices[start..<(start + mb)], observations: observations, actions: actions, oldLogProbs: oldLogProbs,
+                    advantages: advantages, returns: returns, oldValues: oldValues))
                 count += 1
             }
         }
@@ -241,4 +253,108 @@ public final class PPO {
         metrics.gradientSteps = count
         return metrics
     }
+
+    /// One gradient step on the rollout's samples `rows`: gathers the minibatch, computes both losses and
+    /// their gradients (actor and critic side by side when there are two lanes), clips, steps Adam.
+    /// Allocates nothing once the workspaces have their sizes (tested).
+    func minibatchStep(
+        rows: ArraySlice<Int>, observations: [Float], actions: [Int32], oldLogProbs: [Float], advantages: [Float],
+        returns: [Float], oldValues: [Float]
+    ) -> UpdateMetrics {
+        let c = config
+        let mb = rows.count, obsSize = env.observationSize
+        minibatchObservations.scalars.withUnsafeMutableBufferPointer { o in
+            observations.withUnsafeBufferPointer { src in
+                for (k, i) in rows.enumerated() {
+                    (o.baseAddress! + k * obsSize).update(from: src.baseAddress! + i * obsSize, count: obsSize)
+                }
+            }
+        }
+        for (k, i) in rows.enumerated() {
+            minibatchActions[k] = actions[i]
+            minibatchAdvantages[k] = advantages[i]
+            minibatchReturns[k] = returns[i]
+        }
+        if c.normalizeAdvantages { normalizeInPlace(&minibatchAdvantages) }
+        optimizer.zeroGradients()
+
+        var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
+        var valueLoss: Float = 0
+        runBoth(lanes, {
+            // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · mean(H)
+            self.minibatchDistribution.recompute(logits: self.actor.forward(self.minibatchObservations))
+            let dist = self.minibatchDistribution
+            for (k, i) in rows.enumerated() {
+                let logRatio = dist.logProbability(row: k, action: Int(self.minibatchActions[k])) - oldLogProbs[i]
+                let ratio = expf(logRatio)
+                let a = self.minibatchAdvantages[k]
+                let unclipped = ratio * a
+                let clippedRatio = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient)
+                let clippedObjective = clippedRatio * a
+                policyLoss -= min(unclipped, clippedObjective)
+                // The gradient flows only through the unclipped branch when it is the minimum.
+                self.dLogProb[k] = unclipped <= clippedObjective ? -a * ratio / Float(mb) : 0
+                entropy += dist.entropy(row: k)
+                approxKL += (ratio - 1) - logRatio
+                if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
+            }
+            dist.gradient(actions: self.minibatchActions, dLogProb: self.dLogProb, dEntropy: self.dEntropy, into: &self.logitGradient)
+            _ = self.actor.backward(self.logitGradient)
+        }, {
+            // Value: c_V · ½ · mean(max((V − R)², (V_clipped − R)²)) or unclipped.
+            valueLoss = ppoValueLoss(
+                values: self.critic.forward(self.minibatchObservations), returns: self.minibatchReturns, oldValues: oldValues,
+                rows: rows, clip: c.clipValueLoss ? c.clipCoefficient : nil, coefficient: c.valueCoefficient,
+                gradient: &self.valueGradient)
+            _ = self.critic.backward(self.valueGradient)
+        })
+        clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
+        optimizer.update()
+
+        var metrics = UpdateMetrics()
+        metrics.policyLoss = policyLoss / Float(mb)
+        metrics.valueLoss = 0.5 * valueLoss / Float(mb)
+        metrics.entropy = entropy / Float(mb)
+        metrics.approxKL = approxKL / Float(mb)
+        metrics.clipFraction = clipped / Float(mb)
+        return metrics
+    }
+}
+
+/// How a trainer's `train` brings its environment to where training stands.
+enum EnvironmentStart: Equatable {
+    /// Fresh reset with the seed at update 0; otherwise the environment is already where training stopped.
+    case continuing
+    /// Restored from a checkpoint with the action history: reset with the seed and replay every action.
+    case replay
+    /// Restored from an older checkpoint without one: fresh episodes from a seed derived from the update.
+    case reseed(update: Int)
+}
+
+/// Copies `rows` observations into a [rows, size] tensor, reusing its storage.
+func copyObservations(_ source: [Float], rows: Int, into tensor: inout Tensor) {
+    let size = source.count / max(rows, 1)
+    tensor.reshape(rows: rows, columns: size)
+    tensor.scalars.withUnsafeMutableBufferPointer { d in
+        source.withUnsafeBufferPointer { s in d.baseAddress!.update(from: s.baseAddress!, count: rows * size) }
+    }
+}
+
+/// Sets `array` to `count` elements equal to `value`, keeping its capacity.
+func resize<T>(_ array: inout [T], _ count: Int, _ value: T) {
+    if array.count > count { array.removeLast(array.count - count) }
+    for i in array.indices { array[i] = value }
+    if array.count < count { array.append(contentsOf: repeatElement(value, count: count - array.count)) }
+}
+
+/// Normalizes to mean 0 and unbiased standard deviation 1 (as torch.std), ε 1e-8, in place.
+func normalizeInPlace(_ values: inout [Float]) {
+    let n = values.count
+    var mean: Float = 0
+    for a in values { mean += a }
+    mean /= Float(n)
+    var variance: Float = 0
+    for a in values { variance += (a - mean) * (a - mean) }
+    let std = (variance / Float(max(n - 1, 1))).squareRoot()
+    for k in 0..<n { values[k] = (values[k] - mean) / (std + 1e-8) }
 }

@@ -38,8 +38,29 @@ public final class PPOContinuous {
     var rng: SeededGenerator
     /// Where training stands (restored from a checkpoint on resume).
     public internal(set) var counters = TrainingCounters()
-    private let parallelBranches = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 ? 2 : 1
-    private let actionSize: Int
+    /// Threads for training: 1, or 2 to run the actor's and the critic's passes side by side (rollout and
+    /// update). The two passes share nothing, so results are bit-identical whatever the count.
+    public var threads: Int {
+        didSet { lanes = threads > 1 ? TwoLanes() : nil }
+    }
+    private var lanes: TwoLanes?
+    /// Every action vector sent to the training environment since its reset with `seed` (see `PPO`).
+    var actionHistory: [Float] = []
+    /// Per copy, the running discounted return that reward scaling divides by (kept in checkpoints).
+    var discountedReturns: [Float] = []
+    var environmentStart = EnvironmentStart.continuing
+
+    // Workspaces, sized on first use and reused, so the inner loops do not allocate.
+    private var stepObservations = Tensor(zeros: [0, 0])
+    private var minibatchObservations = Tensor(zeros: [0, 0])
+    private var meanGradient = Tensor(zeros: [0, 0])
+    private var logStdGradient: [Float] = []
+    private var valueGradient = Tensor(zeros: [0, 0])
+    private var minibatchActions: [Float] = []
+    private var minibatchAdvantages: [Float] = []
+    private var minibatchReturns: [Float] = []
+    private var dLogProb: [Float] = []
+    let actionSize: Int
     private let low: [Float]
     private let high: [Float]
 
@@ -63,6 +84,9 @@ public final class PPOContinuous {
             parameters: actor.parameters + [logStd] + critic.parameters, learningRate: config.learningRate,
             epsilon: config.adamEpsilon)
         observationStatistics = RunningMeanStd(size: env.observationSize)
+        discountedReturns = [Float](repeating: 0, count: env.count)
+        threads = defaultTrainingThreads()
+        lanes = threads > 1 ? TwoLanes() : nil
     }
 
     /// The observation normalizer as it stands (what the policy file would record), or nil when off.
@@ -87,6 +111,20 @@ public final class PPOContinuous {
         }
     }
 
+    /// Normalizes a tensor's rows in place with `norm`.
+    static func normalize(_ tensor: inout Tensor, with norm: (mean: [Float], std: [Float], clip: Float)?) {
+        guard let norm else { return }
+        let size = tensor.shape[1]
+        tensor.scalars.withUnsafeMutableBufferPointer { v in
+            for r in 0..<(v.count / max(size, 1)) {
+                for j in 0..<size {
+                    let z = (v[r * size + j] - norm.mean[j]) / norm.std[j]
+                    v[r * size + j] = min(max(z, -norm.clip), norm.clip)
+                }
+            }
+        }
+    }
+
     /// Trains until the deterministic policy reaches `solvedReturn` or the step budget is spent.
     public func train(
         shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }
@@ -105,7 +143,9 @@ public final class PPOContinuous {
         var valueBuffer = [Float](repeating: 0, count: batch)
         var envActions = [Float](repeating: 0, count: n * aSize)
         var sampled = [Float](repeating: 0, count: aSize)
-        var discountedReturns = [Float](repeating: 0, count: n)
+        var lastValues = [Float](repeating: 0, count: n)
+        var truncatedCopies = [Int](repeating: 0, count: n)
+        var finals = Tensor(zeros: [0, 0])
         var recentReturns = counters.recentReturns
         var envSteps = counters.envSteps
         var lastEvaluation = counters.lastEvaluation
@@ -113,65 +153,89 @@ public final class PPOContinuous {
         var solved = false
         var metrics = UpdateMetrics()
 
-        // A resumed run starts fresh episodes (see `Checkpoint`).
-        env.reset(seed: counters.update == 0 ? seed : seed &+ 0x5EED_0000 &+ UInt64(counters.update))
+        startEnvironment()
+        actionHistory.reserveCapacity(updates * batch * aSize)
         for update in stride(from: counters.update + 1, through: updates, by: 1) {
             if shouldStop() { break }
             if c.annealLearningRate {
                 optimizer.learningRate = c.learningRate * (1 - Float(update - 1) / Float(updates))
             }
             for t in 0..<steps {
-                var raw = env.observations
+                copyObservations(env.observations, rows: n, into: &stepObservations)
                 if c.normalizeObservations {
-                    raw.withUnsafeBufferPointer { observationStatistics.update($0, rows: n) }
+                    stepObservations.scalars.withUnsafeBufferPointer { observationStatistics.update($0, rows: n) }
                 }
                 let norm = frozenNormalization
-                Self.normalize(&raw, rows: n, size: obsSize, with: norm)
-                let obs = Tensor(shape: [n, obsSize], scalars: raw)
-                let dist = Gaussian(means: actor.forward(obs), logStd: logStd.value.scalars)
-                let values = critic.forward(obs)
-                for e in 0..<n {
-                    let i = t * n + e
-                    sampled.withUnsafeMutableBufferPointer { dist.sample(row: e, using: &rng, into: $0.baseAddress!) }
-                    for j in 0..<aSize {
-                        actionBuffer[i * aSize + j] = sampled[j]
-                        envActions[e * aSize + j] = min(max(sampled[j], low[j]), high[j])
+                Self.normalize(&stepObservations, with: norm)
+                obsBuffer.withUnsafeMutableBufferPointer { o in
+                    stepObservations.scalars.withUnsafeBufferPointer { s in
+                        (o.baseAddress! + t * n * obsSize).update(from: s.baseAddress!, count: n * obsSize)
                     }
-                    logProbBuffer[i] = sampled.withUnsafeBufferPointer { dist.logProbability(row: e, actions: $0.baseAddress!) }
-                    valueBuffer[i] = values.scalars[e]
                 }
-                obsBuffer.replaceSubrange((t * n * obsSize)..<((t + 1) * n * obsSize), with: raw)
+                var means = emptyTensor
+                runBoth(lanes, {
+                    means = self.actor.forward(self.stepObservations)
+                }, {
+                    let values = self.critic.forward(self.stepObservations)
+                    for e in 0..<n { valueBuffer[t * n + e] = values.scalars[e] }
+                })
+                do {
+                    let dist = Gaussian(means: means, logStd: logStd.value.scalars)
+                    for e in 0..<n {
+                        let i = t * n + e
+                        sampled.withUnsafeMutableBufferPointer { dist.sample(row: e, using: &rng, into: $0.baseAddress!) }
+                        for j in 0..<aSize {
+                            actionBuffer[i * aSize + j] = sampled[j]
+                            envActions[e * aSize + j] = min(max(sampled[j], low[j]), high[j])
+                        }
+                        logProbBuffer[i] = sampled.withUnsafeBufferPointer { dist.logProbability(row: e, actions: $0.baseAddress!) }
+                    }
+                }
+                actionHistory.append(contentsOf: envActions)
                 env.step(envActions)
                 envSteps += n
+                var truncatedCount = 0
                 for e in 0..<n {
                     let i = t * n + e
                     var r = env.rewards[e]
                     if c.normalizeRewards {
                         discountedReturns[e] = discountedReturns[e] * c.gamma + r
-                        returnStatistics.update([discountedReturns[e]])
+                        discountedReturns.withUnsafeBufferPointer {
+                            returnStatistics.update(UnsafeBufferPointer(rebasing: $0[e...e]), rows: 1)
+                        }
                         let std = Float(returnStatistics.variance[0]).squareRoot() + 1e-8
                         r = min(max(r / std, -c.rewardClip), c.rewardClip)
                         if env.terminated[e] || env.truncated[e] { discountedReturns[e] = 0 }
                     }
                     rewardBuffer[i] = r
                     doneBuffer[i] = env.terminated[e] || env.truncated[e]
+                    if env.truncated[e] {
+                        truncatedCopies[truncatedCount] = e
+                        truncatedCount += 1
+                    }
                 }
-                let truncatedCopies = (0..<n).filter { env.truncated[$0] }
-                if !truncatedCopies.isEmpty {
-                    var finals = [Float]()
-                    for e in truncatedCopies { finals += env.finalObservations[(e * obsSize)..<((e + 1) * obsSize)] }
-                    Self.normalize(&finals, rows: truncatedCopies.count, size: obsSize, with: norm)
-                    let v = critic.forward(Tensor(shape: [truncatedCopies.count, obsSize], scalars: finals))
-                    for (k, e) in truncatedCopies.enumerated() { rewardBuffer[t * n + e] += c.gamma * v.scalars[k] }
+                if truncatedCount > 0 {
+                    finals.reshape(rows: truncatedCount, columns: obsSize)
+                    let final = env.finalObservations
+                    for k in 0..<truncatedCount {
+                        let e = truncatedCopies[k]
+                        for j in 0..<obsSize { finals.scalars[k * obsSize + j] = final[e * obsSize + j] }
+                    }
+                    Self.normalize(&finals, with: norm)
+                    let v = critic.forward(finals)
+                    for k in 0..<truncatedCount { rewardBuffer[t * n + truncatedCopies[k]] += c.gamma * v.scalars[k] }
                 }
                 for episode in env.finishedEpisodes {
                     recentReturns.append(episode.score)
                     if recentReturns.count > 20 { recentReturns.removeFirst() }
                 }
             }
-            var last = env.observations
-            Self.normalize(&last, rows: n, size: obsSize, with: frozenNormalization)
-            let lastValues = critic.forward(Tensor(shape: [n, obsSize], scalars: last)).scalars
+            copyObservations(env.observations, rows: n, into: &stepObservations)
+            Self.normalize(&stepObservations, with: frozenNormalization)
+            do {
+                let v = critic.forward(stepObservations)
+                for e in 0..<n { lastValues[e] = v.scalars[e] }
+            }
             let (advantages, returns) = generalizedAdvantages(
                 rewards: rewardBuffer, values: valueBuffer, dones: doneBuffer, lastValues: lastValues,
                 steps: steps, envs: n, gamma: c.gamma, lambda: c.gaeLambda)
@@ -229,85 +293,30 @@ public final class PPOContinuous {
     }
 
     /// Several epochs of minibatch updates over one rollout.
-    private func optimize(
+    func optimize(
         observations: [Float], actions: [Float], oldLogProbs: [Float], advantages: [Float], returns: [Float], oldValues: [Float]
     ) -> UpdateMetrics {
         let c = config
         let batch = c.batchSize, mb = c.minibatchSize, obsSize = env.observationSize, aSize = actionSize
         var indices = Array(0..<batch)
         var metrics = UpdateMetrics()
-        var mbObs = [Float](repeating: 0, count: mb * obsSize)
-        var mbActions = [Float](repeating: 0, count: mb * aSize)
-        var mbAdvantages = [Float](repeating: 0, count: mb)
-        var mbReturns = [Float](repeating: 0, count: mb)
-        var dLogProb = [Float](repeating: 0, count: mb)
+        minibatchObservations.reshape(rows: mb, columns: obsSize)
+        resize(&minibatchActions, mb * aSize, 0)
+        resize(&minibatchAdvantages, mb, 0)
+        resize(&minibatchReturns, mb, 0)
+        resize(&dLogProb, mb, 0)
+        resize(&logStdGradient, aSize, 0)
         var count = 0
         epochs: for _ in 0..<c.epochs {
             indices.shuffle(using: &rng)
             var epochKL: Float = 0
             var epochMinibatches = 0
             for start in stride(from: 0, to: batch, by: mb) {
-                for k in 0..<mb {
-                    let i = indices[start + k]
-                    for j in 0..<obsSize { mbObs[k * obsSize + j] = observations[i * obsSize + j] }
-                    for j in 0..<aSize { mbActions[k * aSize + j] = actions[i * aSize + j] }
-                    mbAdvantages[k] = advantages[i]
-                    mbReturns[k] = returns[i]
-                }
-                if c.normalizeAdvantages {
-                    let mean = mbAdvantages.reduce(0, +) / Float(mb)
-                    var variance: Float = 0
-                    for a in mbAdvantages { variance += (a - mean) * (a - mean) }
-                    let std = (variance / Float(max(mb - 1, 1))).squareRoot()
-                    for k in 0..<mb { mbAdvantages[k] = (mbAdvantages[k] - mean) / (std + 1e-8) }
-                }
-                optimizer.zeroGradients()
-                let obs = Tensor(shape: [mb, obsSize], scalars: mbObs)
-
-                var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
-                var valueLoss: Float = 0
-                DispatchQueue.concurrentPerform(iterations: parallelBranches) { branch in
-                    if branch == 0 || parallelBranches == 1 {
-                        // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · H
-                        let dist = Gaussian(means: actor.forward(obs), logStd: logStd.value.scalars)
-                        mbActions.withUnsafeBufferPointer { a in
-                            for k in 0..<mb {
-                                let i = indices[start + k]
-                                let logRatio = dist.logProbability(row: k, actions: a.baseAddress! + k * aSize) - oldLogProbs[i]
-                                let ratio = expf(logRatio)
-                                let adv = mbAdvantages[k]
-                                let unclipped = ratio * adv
-                                let clippedObjective = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient) * adv
-                                policyLoss -= min(unclipped, clippedObjective)
-                                dLogProb[k] = unclipped <= clippedObjective ? -adv * ratio / Float(mb) : 0
-                                approxKL += (ratio - 1) - logRatio
-                                if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
-                            }
-                        }
-                        entropy = dist.entropy
-                        // The entropy term is −c_H·H per minibatch: each of the mb rows carries −c_H/mb.
-                        let grad = dist.gradient(actions: mbActions, dLogProb: dLogProb, dEntropy: -c.entropyCoefficient / Float(mb))
-                        _ = actor.backward(grad.means)
-                        for j in 0..<aSize { logStd.grad.scalars[j] += grad.logStd[j] }
-                    }
-                    if branch == 1 || parallelBranches == 1 {
-                        let (squaredErrors, dValue) = ppoValueLoss(
-                            values: critic.forward(obs), returns: mbReturns, oldValues: oldValues,
-                            rows: indices[start..<(start + mb)], clip: c.clipValueLoss ? c.clipCoefficient : nil,
-                            coefficient: c.valueCoefficient)
-                        valueLoss = squaredErrors
-                        _ = critic.backward(dValue)
-                    }
-                }
-                clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
-                optimizer.update()
-
-                metrics.policyLoss += policyLoss / Float(mb)
-                metrics.valueLoss += 0.5 * valueLoss / Float(mb)
-                metrics.entropy += entropy
-                metrics.approxKL += approxKL / Float(mb)
-                metrics.clipFraction += clipped / Float(mb)
-                epochKL += approxKL / Float(mb)
+                let step = minibatchStep(
+                    rows: indices[start..<(start + mb)], observations: observations, actions: actions, oldLogProbs: oldLogProbs,
+                    advantages: advantages, returns: returns, oldValues: oldValues)
+                metrics.add(step)
+                epochKL += step.approxKL
                 epochMinibatches += 1
                 count += 1
             }
@@ -316,5 +325,96 @@ public final class PPOContinuous {
         metrics = metrics.averaged(over: count)
         metrics.gradientSteps = count
         return metrics
+    }
+
+    /// One gradient step on the rollout's samples `rows` (see `PPO.minibatchStep`); allocates nothing once
+    /// the workspaces have their sizes (tested).
+    func minibatchStep(
+        rows: ArraySlice<Int>, observations: [Float], actions: [Float], oldLogProbs: [Float], advantages: [Float],
+        returns: [Float], oldValues: [Float]
+    ) -> UpdateMetrics {
+        let c = config
+        let mb = rows.count, obsSize = env.observationSize, aSize = actionSize
+        minibatchObservations.scalars.withUnsafeMutableBufferPointer { o in
+            observations.withUnsafeBufferPointer { src in
+                for (k, i) in rows.enumerated() {
+                    (o.baseAddress! + k * obsSize).update(from: src.baseAddress! + i * obsSize, count: obsSize)
+                }
+            }
+        }
+        for (k, i) in rows.enumerated() {
+            for j in 0..<aSize { minibatchActions[k * aSize + j] = actions[i * aSize + j] }
+            minibatchAdvantages[k] = advantages[i]
+            minibatchReturns[k] = returns[i]
+        }
+        if c.normalizeAdvantages { normalizeInPlace(&minibatchAdvantages) }
+        optimizer.zeroGradients()
+
+        var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
+        var valueLoss: Float = 0
+        runBoth(lanes, {
+            // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · H
+            let dist = Gaussian(means: self.actor.forward(self.minibatchObservations), logStd: self.logStd.value.scalars)
+            self.minibatchActions.withUnsafeBufferPointer { a in
+                for (k, i) in rows.enumerated() {
+                    let logRatio = dist.logProbability(row: k, actions: a.baseAddress! + k * aSize) - oldLogProbs[i]
+                    let ratio = expf(logRatio)
+                    let adv = self.minibatchAdvantages[k]
+                    let unclipped = ratio * adv
+                    let clippedObjective = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient) * adv
+                    policyLoss -= min(unclipped, clippedObjective)
+                    self.dLogProb[k] = unclipped <= clippedObjective ? -adv * ratio / Float(mb) : 0
+                    approxKL += (ratio - 1) - logRatio
+                    if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
+                }
+            }
+            entropy = dist.entropy
+            // The entropy term is −c_H·H per minibatch: each of the mb rows carries −c_H/mb.
+            dist.gradient(
+                actions: self.minibatchActions, dLogProb: self.dLogProb, dEntropy: -c.entropyCoefficient / Float(mb),
+                means: &self.meanGradient, logStd: &self.logStdGradient)
+            _ = self.actor.backward(self.meanGradient)
+            for j in 0..<aSize { self.logStd.grad.scalars[j] += self.logStdGradient[j] }
+        }, {
+            valueLoss = ppoValueLoss(
+                values: self.critic.forward(self.minibatchObservations), returns: self.minibatchReturns, oldValues: oldValues,
+                rows: rows, clip: c.clipValueLoss ? c.clipCoefficient : nil, coefficient: c.valueCoefficient,
+                gradient: &self.valueGradient)
+            _ = self.critic.backward(self.valueGradient)
+        })
+        clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
+        optimizer.update()
+
+        var metrics = UpdateMetrics()
+        metrics.policyLoss = policyLoss / Float(mb)
+        metrics.valueLoss = 0.5 * valueLoss / Float(mb)
+        metrics.entropy = entropy
+        metrics.approxKL = approxKL / Float(mb)
+        metrics.clipFraction = clipped / Float(mb)
+        return metrics
+    }
+
+    /// Brings the training environment to where `counters` say training stands (see `PPO`).
+    private func startEnvironment() {
+        switch environmentStart {
+        case .continuing where counters.update == 0:
+            env.reset(seed: seed)
+            actionHistory.removeAll(keepingCapacity: true)
+            for e in discountedReturns.indices { discountedReturns[e] = 0 }
+        case .continuing:
+            break
+        case .replay:
+            env.reset(seed: seed)
+            let width = env.count * actionSize
+            var actions = [Float](repeating: 0, count: width)
+            for start in stride(from: 0, to: actionHistory.count, by: width) {
+                for k in 0..<width { actions[k] = actionHistory[start + k] }
+                env.step(actions)
+            }
+        case .reseed(let update):
+            env.reset(seed: seed &+ 0x5EED_0000 &+ UInt64(update))
+            for e in discountedReturns.indices { discountedReturns[e] = 0 }
+        }
+        environmentStart = .continuing
     }
 }

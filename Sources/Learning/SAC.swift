@@ -38,9 +38,12 @@ public final class SAC {
     public internal(set) var counters = TrainingCounters()
     /// Critic gradient steps taken so far.
     var gradientUpdates = 0
+    /// Every action vector sent to the training environment since its reset with `seed` (see `PPO`).
+    var actionHistory: [Float] = []
+    var environmentStart = EnvironmentStart.continuing
     /// The latest actor step's loss and entropy estimate (the actor updates every `policyFrequency` steps).
-    private var lastActorLoss: Float = 0
-    private var lastEntropy: Float = 0
+    var lastActorLoss: Float = 0
+    var lastEntropy: Float = 0
     let actionSize: Int
     let observationSize: Int
     /// Per actuator: (high − low)/2 and (high + low)/2.
@@ -83,20 +86,16 @@ public final class SAC {
             capacity: min(config.bufferSize, max(config.totalSteps, 1)), observationSize: observationSize, actionSize: actionSize)
     }
 
-    /// 2 when the machine has a second core: the twin critics' passes then run side by side. Results do
-    /// not depend on it (the two critics share nothing).
-    private let parallelBranches = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 ? 2 : 1
+    /// Threads for training: 1, or 2 to run the twin critics' passes side by side. The critics share
+    /// nothing, so results are bit-identical whatever the count.
+    public var threads: Int = defaultTrainingThreads() {
+        didSet { lanes = threads > 1 ? TwoLanes() : nil }
+    }
+    private lazy var lanes: TwoLanes? = threads > 1 ? TwoLanes() : nil
 
-    /// Runs `first` and `second`, on both cores when there are two.
+    /// Runs `first` and `second`, on both lanes when there are two.
     private func both(_ first: () -> Void, _ second: () -> Void) {
-        if parallelBranches == 1 {
-            first()
-            second()
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: 2) { branch in
-            if branch == 0 { first() } else { second() }
-        }
+        runBoth(lanes, first, second)
     }
 
     public var alpha: Float { config.autotune ? expf(logAlpha.value.scalars[0]) : config.alpha }
@@ -192,11 +191,19 @@ public final class SAC {
         var nextEvaluation = (envSteps / c.evaluationInterval + 1) * c.evaluationInterval
         let reportEvery = max(1, 200 / n)
 
-        // A resumed run starts fresh episodes (see `Checkpoint`).
-        env.reset(seed: counters.update == 0 ? seed : seed &+ 0x5EED_0000 &+ UInt64(counters.update))
+        startEnvironment()
+        actionHistory.reserveCapacity(iterations * n * a)
         let reports = (iterations + reportEvery - 1) / reportEvery
         for iteration in stride(from: counters.envSteps / n + 1, through: iterations, by: 1) {
-            if shouldStop() { break }
+            if shouldStop() {
+                // Stopping between reports: record where training stands, so a checkpoint taken now resumes exactly.
+                counters.envSteps = envSteps
+                counters.seconds = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
+                counters.recentReturns = recentReturns
+                counters.lastEvaluation = lastEvaluation
+                gradientUpdates = updates
+                break
+            }
             let observations = env.observations
             if envSteps < c.learningStarts {
                 for i in 0..<(n * a) {
@@ -206,6 +213,7 @@ public final class SAC {
             } else {
                 envActions = sampleActions(Tensor(shape: [n, os], scalars: observations)).actions
             }
+            actionHistory.append(contentsOf: envActions)
             env.step(envActions)
             envSteps += n
             for e in 0..<n {
@@ -259,6 +267,28 @@ public final class SAC {
         }
         let wall = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
         return TrainingResult(envSteps: envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+    }
+
+    /// Brings the training environment to where `counters` say training stands (see `PPO`).
+    private func startEnvironment() {
+        switch environmentStart {
+        case .continuing where counters.envSteps == 0:
+            env.reset(seed: seed)
+            actionHistory.removeAll(keepingCapacity: true)
+        case .continuing:
+            break
+        case .replay:
+            env.reset(seed: seed)
+            let width = env.count * actionSize
+            var actions = [Float](repeating: 0, count: width)
+            for start in stride(from: 0, to: actionHistory.count, by: width) {
+                for k in 0..<width { actions[k] = actionHistory[start + k] }
+                env.step(actions)
+            }
+        case .reseed(let update):
+            env.reset(seed: seed &+ 0x5EED_0000 &+ UInt64(update))
+        }
+        environmentStart = .continuing
     }
 
     /// One gradient step on the critics, and (every `policyFrequency`) on the actor and α.

@@ -27,6 +27,8 @@ extension PPO: CheckpointableTrainer {
         c.metadata["actions"] = "discrete"
         c.add(actor.parameters + critic.parameters, prefix: "param")
         c.add(optimizer, prefix: "adam")
+        c.add(generator: rng, key: "rng")
+        c.add(actionHistory: actionHistory.map { Float($0) })
         return c
     }
 
@@ -34,7 +36,18 @@ extension PPO: CheckpointableTrainer {
         try c.restore(actor.parameters + critic.parameters, prefix: "param")
         try c.restore(optimizer, prefix: "adam")
         counters = try c.json("counters")
-        rng = Checkpoint.resumedGenerator(seed: seed, update: counters.update)
+        if let history = try c.actionHistory(width: config.environments, envSteps: counters.envSteps, copies: config.environments),
+           let generator = try c.generator("rng") {
+            guard history.allSatisfy({ $0 >= 0 && $0 < 1_000 && $0 == $0.rounded() }) else {
+                throw c.problem("the action history holds values that are not discrete actions")
+            }
+            actionHistory = history.map { Int32($0) }
+            rng = generator
+            environmentStart = .replay
+        } else {
+            rng = Checkpoint.resumedGenerator(seed: seed, update: counters.update)
+            environmentStart = .reseed(update: counters.update)
+        }
     }
 }
 
@@ -47,6 +60,9 @@ extension PPOContinuous: CheckpointableTrainer {
         c.add(optimizer, prefix: "adam")
         c.setJSON("observation_statistics", observationStatistics)
         c.setJSON("return_statistics", returnStatistics)
+        c.add(generator: rng, key: "rng")
+        c.add(actionHistory: actionHistory)
+        c.tensors["env/discounted_returns"] = Tensor(shape: [discountedReturns.count], scalars: discountedReturns)
         return c
     }
 
@@ -60,7 +76,19 @@ extension PPOContinuous: CheckpointableTrainer {
         observationStatistics = stats
         returnStatistics = try c.json("return_statistics")
         counters = try c.json("counters")
-        rng = Checkpoint.resumedGenerator(seed: seed, update: counters.update)
+        if let history = try c.actionHistory(width: config.environments * actionSize, envSteps: counters.envSteps, copies: config.environments),
+           let generator = try c.generator("rng") {
+            guard let returns = c.tensors["env/discounted_returns"], returns.count == discountedReturns.count else {
+                throw c.problem("the discounted returns are missing or do not fit \(discountedReturns.count) copies")
+            }
+            actionHistory = history
+            discountedReturns = returns.scalars
+            rng = generator
+            environmentStart = .replay
+        } else {
+            rng = Checkpoint.resumedGenerator(seed: seed, update: counters.update)
+            environmentStart = .reseed(update: counters.update)
+        }
     }
 }
 
@@ -89,6 +117,10 @@ extension SAC: CheckpointableTrainer {
         c.tensors["buffer/actions"] = Tensor(shape: [n, b.actionSize], scalars: Array(b.actions[0..<(n * b.actionSize)]))
         c.tensors["buffer/rewards"] = Tensor(shape: [n], scalars: Array(b.rewards[0..<n]))
         c.tensors["buffer/terminated"] = Tensor(shape: [n], scalars: Array(b.terminated[0..<n]))
+        c.add(generator: rng, key: "rng")
+        c.add(actionHistory: actionHistory)
+        c.metadata["last_actor_loss"] = String(lastActorLoss.bitPattern)
+        c.metadata["last_entropy"] = String(lastEntropy.bitPattern)
         return c
     }
 
@@ -113,7 +145,17 @@ extension SAC: CheckpointableTrainer {
             count: count, cursor: cursor)
         gradientUpdates = c.metadata["gradient_updates"].flatMap(Int.init) ?? 0
         counters = try c.json("counters")
-        rng = Checkpoint.resumedGenerator(seed: seed, update: counters.update)
+        if let history = try c.actionHistory(width: config.environments * actionSize, envSteps: counters.envSteps, copies: config.environments),
+           let generator = try c.generator("rng") {
+            actionHistory = history
+            rng = generator
+            environmentStart = .replay
+            lastActorLoss = c.metadata["last_actor_loss"].flatMap(UInt32.init).map(Float.init(bitPattern:)) ?? 0
+            lastEntropy = c.metadata["last_entropy"].flatMap(UInt32.init).map(Float.init(bitPattern:)) ?? 0
+        } else {
+            rng = Checkpoint.resumedGenerator(seed: seed, update: counters.update)
+            environmentStart = .reseed(update: counters.update)
+        }
     }
 }
 

@@ -10,6 +10,12 @@ public struct UpdateMetrics: Sendable, Equatable {
 
     public init() {}
 
+    /// Adds another step's losses (to be `averaged` afterwards).
+    mutating func add(_ other: UpdateMetrics) {
+        policyLoss += other.policyLoss; valueLoss += other.valueLoss; entropy += other.entropy
+        approxKL += other.approxKL; clipFraction += other.clipFraction
+    }
+
     func averaged(over n: Int) -> UpdateMetrics {
         guard n > 0 else { return self }
         var m = self

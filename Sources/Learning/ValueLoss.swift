@@ -12,9 +12,22 @@ import NeuralNet
 func ppoValueLoss(
     values: Tensor, returns: [Float], oldValues: [Float], rows: ArraySlice<Int>, clip: Float?, coefficient: Float
 ) -> (squaredErrors: Float, gradient: Tensor) {
+    var gradient = Tensor(zeros: [0, 0])
+    let squaredErrors = ppoValueLoss(
+        values: values, returns: returns, oldValues: oldValues, rows: rows, clip: clip, coefficient: coefficient,
+        gradient: &gradient)
+    return (squaredErrors, gradient)
+}
+
+/// The same into a caller-owned gradient buffer (reshaped to [mb, 1], reusing its storage); returns Σ of the
+/// squared errors.
+func ppoValueLoss(
+    values: Tensor, returns: [Float], oldValues: [Float], rows: ArraySlice<Int>, clip: Float?, coefficient: Float,
+    gradient: inout Tensor
+) -> Float {
     let mb = returns.count
     var squaredErrors: Float = 0
-    var gradient = Tensor(zeros: [mb, 1])
+    gradient.reshape(rows: mb, columns: 1)
     let scale = coefficient / Float(mb)
     for (k, i) in rows.enumerated() {
         let v = values.scalars[k], target = returns[k]
@@ -35,5 +48,5 @@ func ppoValueLoss(
             gradient.scalars[k] = abs(v - oldValues[i]) < clip ? scale * clippedError : 0
         }
     }
-    return (squaredErrors, gradient)
+    return squaredErrors
 }

@@ -7,26 +7,42 @@ import Glibc
 /// Computes log-probabilities, entropy and sampling, and the gradients of a loss written in terms
 /// of per-row log-probabilities and entropies back onto the logits.
 public struct Categorical {
-    public let batch: Int
-    public let classes: Int
+    public private(set) var batch: Int
+    public private(set) var classes: Int
     /// log softmax of the logits, [batch, classes].
     public private(set) var logProbabilities: [Float]
 
     public init(logits: Tensor) {
+        batch = 0
+        classes = 0
+        logProbabilities = []
+        recompute(logits: logits)
+    }
+
+    /// Recomputes the distribution for new logits in place, reusing this value's storage: a trainer that
+    /// keeps one `Categorical` as a workspace does not allocate per minibatch once sizes repeat.
+    public mutating func recompute(logits: Tensor) {
         precondition(logits.rank == 2, "logits must be [batch, classes]")
         batch = logits.shape[0]
         classes = logits.shape[1]
-        logProbabilities = logits.scalars
-        let c = classes
+        let c = classes, n = batch * classes
+        if logProbabilities.count > n {
+            logProbabilities.removeLast(logProbabilities.count - n)
+        } else if logProbabilities.count < n {
+            logProbabilities.append(contentsOf: repeatElement(0, count: n - logProbabilities.count))
+        }
+        let rows = batch
         logProbabilities.withUnsafeMutableBufferPointer { lp in
-            for row in 0..<batch {
-                let base = row * c
-                var maxLogit = -Float.infinity
-                for j in 0..<c { maxLogit = max(maxLogit, lp[base + j]) }
-                var sum: Float = 0
-                for j in 0..<c { sum += expf(lp[base + j] - maxLogit) }
-                let logZ = maxLogit + logf(sum)
-                for j in 0..<c { lp[base + j] -= logZ }
+            logits.scalars.withUnsafeBufferPointer { z in
+                for row in 0..<rows {
+                    let base = row * c
+                    var maxLogit = -Float.infinity
+                    for j in 0..<c { maxLogit = max(maxLogit, z[base + j]) }
+                    var sum: Float = 0
+                    for j in 0..<c { sum += expf(z[base + j] - maxLogit) }
+                    let logZ = maxLogit + logf(sum)
+                    for j in 0..<c { lp[base + j] = z[base + j] - logZ }
+                }
             }
         }
     }
@@ -70,10 +86,17 @@ public struct Categorical {
     /// log p(actions[row]) and `dEntropy[row]` with respect to the row's entropy.
     public func gradient(actions: [Int32], dLogProb: [Float], dEntropy: [Float]) -> Tensor {
         var grad = Tensor(zeros: [batch, classes])
-        let c = classes
+        gradient(actions: actions, dLogProb: dLogProb, dEntropy: dEntropy, into: &grad)
+        return grad
+    }
+
+    /// The same into a caller-owned buffer, reshaped to [batch, classes] reusing its storage.
+    public func gradient(actions: [Int32], dLogProb: [Float], dEntropy: [Float], into grad: inout Tensor) {
+        grad.reshape(rows: batch, columns: classes)
+        let c = classes, rows = batch
         grad.scalars.withUnsafeMutableBufferPointer { g in
             logProbabilities.withUnsafeBufferPointer { lp in
-                for row in 0..<batch {
+                for row in 0..<rows {
                     let base = row * c
                     var h: Float = 0
                     for j in 0..<c { h -= expf(lp[base + j]) * lp[base + j] }
@@ -88,6 +111,5 @@ public struct Categorical {
                 }
             }
         }
-        return grad
     }
 }

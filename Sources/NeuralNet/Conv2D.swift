@@ -17,6 +17,9 @@ public final class Conv2D: Layer {
     /// [batch, C·KH·KW, OH·OW]
     private var columns: [Float] = []
     private var columnGradient: [Float] = []
+    /// The layer's own output and input-gradient buffers, reused between calls (see `Linear.forward`).
+    private var output = Tensor(zeros: [0, 0, 0, 0])
+    private var gradInput = Tensor(zeros: [0, 0, 0, 0])
 
     public init(inputChannels: Int, filters: Int, kernel: (height: Int, width: Int), stride: Int = 1, padding: Int = 0, name: String = "conv") {
         precondition(inputChannels > 0 && filters > 0 && kernel.height > 0 && kernel.width > 0 && stride > 0 && padding >= 0)
@@ -53,10 +56,10 @@ public final class Conv2D: Layer {
         let batch = input.shape[0], h = input.shape[2], w = input.shape[3]
         let (oh, ow) = outputSize(height: h, width: w)
         precondition(oh > 0 && ow > 0, "input \(h)×\(w) is smaller than the kernel")
-        inputShape = input.shape
+        for i in 0..<4 where inputShape[i] != input.shape[i] { inputShape[i] = input.shape[i] }
         let rows = inputChannels * kernel.height * kernel.width, cols = oh * ow
         resize(&columns, batch * rows * cols)
-        var output = Tensor(zeros: [batch, filters, oh, ow])
+        output.reshape(batch, filters, oh, ow)
         input.scalars.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { c in
                 for b in 0..<batch {
@@ -91,10 +94,14 @@ public final class Conv2D: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         let batch = inputShape[0], h = inputShape[2], w = inputShape[3]
         let (oh, ow) = outputSize(height: h, width: w)
-        precondition(gradOutput.shape == [batch, filters, oh, ow], "gradient shape \(gradOutput.shape) ≠ [\(batch), \(filters), \(oh), \(ow)]")
+        precondition(
+            gradOutput.rank == 4 && gradOutput.shape[0] == batch && gradOutput.shape[1] == filters && gradOutput.shape[2] == oh
+                && gradOutput.shape[3] == ow,
+            "gradient shape \(gradOutput.shape) ≠ [\(batch), \(filters), \(oh), \(ow)]")
         let rows = inputChannels * kernel.height * kernel.width, cols = oh * ow
         resize(&columnGradient, rows * cols)
-        var gradInput = Tensor(zeros: inputShape)
+        gradInput.reshape(batch, inputChannels, h, w)
+        gradInput.zero()
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             bias.grad.scalars.withUnsafeMutableBufferPointer { db in
                 for b in 0..<batch {
@@ -175,21 +182,36 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// Resizes keeping capacity, so alternating batch sizes (rollout, minibatch) stop allocating once both were seen.
     private func resize(_ buffer: inout [Float], _ count: Int) {
-        if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
+        if count < buffer.count {
+            buffer.removeLast(buffer.count - count)
+        } else if count > buffer.count {
+            buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
+        }
     }
 }
 
 /// Flattens `[batch, …]` to `[batch, features]` (and back in `backward`).
+///
+/// Returns the input's storage under the flat shape (no copy); the shape arrays are the layer's own and
+/// are reused, so the pass allocates nothing once sizes repeat.
 public final class Flatten: Layer {
     private var inputShape: [Int] = []
+    private var flatShape: [Int] = [0, 0]
     public init() {}
     public var parameters: [Parameter] { [] }
 
     public func forward(_ input: Tensor) -> Tensor {
-        inputShape = input.shape
+        if inputShape.count == input.rank {
+            for i in 0..<input.rank where inputShape[i] != input.shape[i] { inputShape[i] = input.shape[i] }
+        } else {
+            inputShape = Array(input.shape[...])
+        }
+        let batch = input.shape[0], features = input.count / max(input.shape[0], 1)
+        if flatShape[0] != batch || flatShape[1] != features { flatShape = [batch, features] }
         var y = input
-        y.shape = [input.shape[0], input.count / max(input.shape[0], 1)]
+        y.shape = flatShape
         return y
     }
 

@@ -56,9 +56,17 @@ public struct Gaussian {
     ///
     /// ∂ log p / ∂μ_j = (a_j − μ_j) / σ_j²;  ∂ log p / ∂ log σ_j = (a_j − μ_j)² / σ_j² − 1;  ∂H / ∂ log σ_j = 1.
     public func gradient(actions: [Float], dLogProb: [Float], dEntropy: Float) -> (means: Tensor, logStd: [Float]) {
-        precondition(actions.count == batch * dims && dLogProb.count >= batch)
         var dMeans = Tensor(zeros: [batch, dims])
         var dLogStd = [Float](repeating: 0, count: dims)
+        gradient(actions: actions, dLogProb: dLogProb, dEntropy: dEntropy, means: &dMeans, logStd: &dLogStd)
+        return (dMeans, dLogStd)
+    }
+
+    /// The same into caller-owned buffers: `dMeans` is reshaped to [batch, dims] reusing its storage and
+    /// `dLogStd` (at least `dims` long) is overwritten.
+    public func gradient(actions: [Float], dLogProb: [Float], dEntropy: Float, means dMeans: inout Tensor, logStd dLogStd: inout [Float]) {
+        precondition(actions.count == batch * dims && dLogProb.count >= batch && dLogStd.count >= dims)
+        dMeans.reshape(rows: batch, columns: dims)
         for j in 0..<dims {
             let inverseVariance = expf(-2 * logStd[j])
             var sumLogStd: Float = 0
@@ -70,7 +78,6 @@ public struct Gaussian {
             }
             dLogStd[j] = sumLogStd + dEntropy * Float(batch)
         }
-        return (dMeans, dLogStd)
     }
 }
 

@@ -12,6 +12,9 @@ public final class LayerNorm: Layer {
     /// x̂ of the last forward, [batch, features], and 1/σ per row: reused between calls.
     private var normalized = Tensor(zeros: [0, 0])
     private var inverseStd: [Float] = []
+    /// The layer's own output and input-gradient buffers, reused between calls (see `Linear.forward`).
+    private var output = Tensor(zeros: [0, 0])
+    private var gradInput = Tensor(zeros: [0, 0])
 
     public init(features: Int, epsilon: Float = 1e-5, name: String = "layer_norm") {
         self.features = features
@@ -25,9 +28,13 @@ public final class LayerNorm: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == features, "LayerNorm expects [batch, \(features)], got \(input.shape)")
         let batch = input.shape[0], d = features
-        normalized.resize(to: input.shape)
-        if inverseStd.count != batch { inverseStd = [Float](repeating: 0, count: batch) }
-        var output = Tensor(zeros: input.shape)
+        normalized.reshape(rows: batch, columns: d)
+        if inverseStd.count > batch {
+            inverseStd.removeLast(inverseStd.count - batch)
+        } else if inverseStd.count < batch {
+            inverseStd.append(contentsOf: repeatElement(0, count: batch - inverseStd.count))
+        }
+        output.reshape(rows: batch, columns: d)
         for r in 0..<batch {
             var mean: Float = 0
             for j in 0..<d { mean += input.scalars[r * d + j] }
@@ -52,7 +59,7 @@ public final class LayerNorm: Layer {
     /// dx = (1/σ) (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy · γ.
     public func backward(_ gradOutput: Tensor) -> Tensor {
         let batch = normalized.shape[0], d = features
-        var dx = Tensor(zeros: [batch, d])
+        gradInput.reshape(rows: batch, columns: d)
         for r in 0..<batch {
             var meanD: Float = 0, meanDX: Float = 0
             for j in 0..<d {
@@ -68,9 +75,9 @@ public final class LayerNorm: Layer {
             meanDX /= Float(d)
             for j in 0..<d {
                 let dxhat = gradOutput.scalars[r * d + j] * gamma.value.scalars[j]
-                dx.scalars[r * d + j] = inverseStd[r] * (dxhat - meanD - normalized.scalars[r * d + j] * meanDX)
+                gradInput.scalars[r * d + j] = inverseStd[r] * (dxhat - meanD - normalized.scalars[r * d + j] * meanDX)
             }
         }
-        return dx
+        return gradInput
     }
 }

@@ -8,7 +8,10 @@ public final class Linear: Layer {
     public let outputSize: Int
     public let weight: Parameter
     public let bias: Parameter
+    /// Workspaces, sized on first use and reused: a copy of the last input, the output, the input gradient.
     private var lastInput = Tensor(zeros: [0, 0])
+    private var output = Tensor(zeros: [0, 0])
+    private var gradInput = Tensor(zeros: [0, 0])
 
     public init(inputSize: Int, outputSize: Int, name: String = "linear") {
         BLAS.configured
@@ -28,15 +31,28 @@ public final class Linear: Layer {
 
     public var parameters: [Parameter] { [weight, bias] }
 
+    /// Inputs narrower than this take the plain-loop input gradient (see `backward`).
+    static let narrowInput = 16
+
+    /// Returns the layer's own output buffer: reused by the next call once the caller has let go of it
+    /// (a caller that keeps it gets a copy on the next write, as with any value), so a training loop that
+    /// consumes each output before the next call does not allocate.
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inputSize, "Linear expects [batch, \(inputSize)], got \(input.shape)")
-        lastInput = input
         let batch = input.shape[0]
-        var output = Tensor(zeros: [batch, outputSize])
+        // A copy of the input for backward (not a reference: the layer before overwrites its buffer next call).
+        lastInput.reshape(like: input)
+        lastInput.scalars.withUnsafeMutableBufferPointer { dst in
+            input.scalars.withUnsafeBufferPointer { src in
+                if let d = dst.baseAddress, let s = src.baseAddress { d.update(from: s, count: src.count) }
+            }
+        }
+        output.reshape(rows: batch, columns: outputSize)
         output.scalars.withUnsafeMutableBufferPointer { y in
-            let b = bias.value.scalars
-            for row in 0..<batch {
-                for j in 0..<outputSize { y[row * outputSize + j] = b[j] }
+            bias.value.scalars.withUnsafeBufferPointer { b in
+                for row in 0..<batch {
+                    for j in 0..<outputSize { y[row * outputSize + j] = b[j] }
+                }
             }
             input.scalars.withUnsafeBufferPointer { x in
                 weight.value.scalars.withUnsafeBufferPointer { w in
@@ -50,10 +66,13 @@ public final class Linear: Layer {
         return output
     }
 
+    /// Returns the layer's own input-gradient buffer (reused like `forward`'s output).
     public func backward(_ gradOutput: Tensor) -> Tensor {
         let batch = lastInput.shape[0]
-        precondition(gradOutput.shape == [batch, outputSize], "gradient shape \(gradOutput.shape) ≠ [\(batch), \(outputSize)]")
-        var gradInput = Tensor(zeros: [batch, inputSize])
+        precondition(
+            gradOutput.rank == 2 && gradOutput.shape[0] == batch && gradOutput.shape[1] == outputSize,
+            "gradient shape \(gradOutput.shape) ≠ [\(batch), \(outputSize)]")
+        gradInput.reshape(rows: batch, columns: inputSize)
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             lastInput.scalars.withUnsafeBufferPointer { x in
                 // dW += dYᵀ X
@@ -70,13 +89,27 @@ public final class Linear: Layer {
                     for j in 0..<outputSize { db[j] += dy[row * outputSize + j] }
                 }
             }
-            // dX = dY W
+            // dX = dY W. For a narrow input (an observation of a few channels) OpenBLAS's small-matrix NN kernels
+            // malloc a packing buffer on every call, so that product is a plain loop (it is tiny: batch × out × in).
             weight.value.scalars.withUnsafeBufferPointer { w in
                 gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inputSize), Int32(outputSize),
-                        1, dy.baseAddress, Int32(outputSize), w.baseAddress, Int32(inputSize),
-                        0, dx.baseAddress, Int32(inputSize))
+                    if inputSize < Self.narrowInput {
+                        let n = inputSize, o = outputSize
+                        for row in 0..<batch {
+                            let dxRow = dx.baseAddress! + row * n
+                            dxRow.update(repeating: 0, count: n)
+                            for k in 0..<o {
+                                let a = dy[row * o + k]
+                                let wRow = w.baseAddress! + k * n
+                                for i in 0..<n { dxRow[i] += a * wRow[i] }
+                            }
+                        }
+                    } else {
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inputSize), Int32(outputSize),
+                            1, dy.baseAddress, Int32(outputSize), w.baseAddress, Int32(inputSize),
+                            0, dx.baseAddress, Int32(inputSize))
+                    }
                 }
             }
         }
