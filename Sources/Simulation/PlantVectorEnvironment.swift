@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import ReflexCore
 
@@ -7,7 +6,8 @@ import ReflexCore
 /// `RobotEnvironments.make` followed by `FrameStack`).
 ///
 /// The plant states are stored as structure of arrays (component k of copy i at `k × count + i`); the
-/// copies are split into `threads` contiguous ranges stepped with `DispatchQueue.concurrentPerform`.
+/// copies are cut into chunks of `chunkSize` that the calling thread and persistent worker threads claim
+/// (`VectorWorkers`), so a step costs no thread start or dispatch, and a busy core only slows its share.
 /// Copy i draws from its own streams, seeded by the i-th `split()` of `SeededGenerator(seed)`, exactly as
 /// a single environment reset with that seed would: results depend on the seed only, not on the thread
 /// count, and copy i replays `FrameStack(RobotEnvironments.make(…))` reset with its seed, bit for bit.
@@ -46,8 +46,10 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
     public let actionSize: Int
     public let actionLow: [Float]
     public let actionHigh: [Float]
-    /// Contiguous ranges of copies stepped in parallel.
+    /// Threads that step copies, the caller included.
     public let threads: Int
+    /// Copies per chunk of work: a plant step costs microseconds, so small chunks balance the threads.
+    static var chunkSize: Int { 32 }
     public private(set) var observations: [Float]
     public private(set) var finalObservations: [Float]
     public private(set) var rewards: [Float]
@@ -93,8 +95,9 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
     private let drawGenerators: UnsafeMutablePointer<SeededGenerator>
     /// Per copy: the model of its current episode (the nominal one unless randomizing).
     private let models: UnsafeMutablePointer<Model>
-    /// Per thread range: episodes that ended in it during the last step, in copy order.
-    private var finishedPerRange: [[(score: Double, length: Int)]]
+    /// Per chunk: episodes that ended in it during the last step, in copy order.
+    private var finishedPerChunk: [[(score: Double, length: Int)]]
+    private let workers: VectorWorkers
 
     /// - Throws: `ReflexError(.invalidArgument, …)` when the robot's actions are discrete, a count is
     ///   not positive, or actuators declare different latencies.
@@ -118,7 +121,8 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
         actionLow = low.map { Float($0) }
         actionHigh = high.map { Float($0) }
         let requested = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        self.threads = max(1, min(requested, count))
+        let chunks = (count + Self.chunkSize - 1) / Self.chunkSize
+        self.threads = max(1, min(requested, chunks))
         randomize = options.randomize && !d.randomization.isEmpty
         stateSize = Model.stateSize
         maxSteps = d.maxEpisodeSteps
@@ -163,7 +167,8 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
         noiseGenerators = zeroed(count, SeededGenerator(seed: 0))
         drawGenerators = zeroed(count, SeededGenerator(seed: 0))
         self.models = zeroed(count, model)
-        finishedPerRange = Array(repeating: [], count: self.threads)
+        finishedPerChunk = Array(repeating: [], count: chunks)
+        workers = VectorWorkers(threads: self.threads)
         reset(seed: 0)
     }
 
@@ -186,9 +191,9 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
         models.deallocate()
     }
 
-    /// Copies of thread range r.
-    private func range(_ r: Int) -> Range<Int> {
-        (r * count / threads) ..< ((r + 1) * count / threads)
+    /// Copies of chunk c.
+    private func range(_ c: Int) -> Range<Int> {
+        (c * Self.chunkSize) ..< min(count, (c + 1) * Self.chunkSize)
     }
 
     /// The seeds of the copies for `reset(seed:)`: copy i behaves as a single environment reset with `seeds[i]`.
@@ -298,7 +303,6 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
 
     public func step(_ actions: [Float]) {
         precondition(actions.count == count * actionSize, "expected \(count) × \(actionSize) actuator values, got \(actions.count)")
-        for r in 0..<threads { finishedPerRange[r].removeAll(keepingCapacity: true) }
         let n = count, obsSize = observationSize, act = actionSize, limit = maxSteps, maxDelay = self.maxDelay
         let copyDelay = self.copyDelay
         let (low, high, idle) = (actionLow, actionHigh, self.idle)
@@ -310,11 +314,12 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
         rewards.withUnsafeMutableBufferPointer { rewardBuffer in
         terminated.withUnsafeMutableBufferPointer { termBuffer in
         truncated.withUnsafeMutableBufferPointer { truncBuffer in
-        finishedPerRange.withUnsafeMutableBufferPointer { finishedBuffer in
+        finishedPerChunk.withUnsafeMutableBufferPointer { finishedBuffer in
             let a = actionBuffer.baseAddress!, obs = obsBuffer.baseAddress!, fin = finBuffer.baseAddress!
             let rew = rewardBuffer.baseAddress!, term = termBuffer.baseAddress!, trunc = truncBuffer.baseAddress!
             let finished = finishedBuffer.baseAddress!
-            let work = { (r: Int) in
+            workers.run(chunks: finishedBuffer.count) { r in
+                finished[r].removeAll(keepingCapacity: true)
                 for i in self.range(r) {
                     let command = commands + i * act
                     for j in 0..<act {
@@ -354,14 +359,9 @@ public final class PlantVectorEnvironment<Model: PlantModel>: ContinuousVectorEn
                     }
                 }
             }
-            if threads == 1 {
-                work(0)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: threads, execute: work)
-            }
         }}}}}}}
         finishedEpisodes.removeAll(keepingCapacity: true)
-        for r in 0..<threads { finishedEpisodes.append(contentsOf: finishedPerRange[r]) }
+        for c in finishedPerChunk.indices { finishedEpisodes.append(contentsOf: finishedPerChunk[c]) }
     }
 }
 
