@@ -15,6 +15,9 @@ public struct CartPoleEnvironment: Environment {
     /// The episode has terminated; further steps earn no reward.
     public private(set) var hasTerminated = false
     private var generator: SeededGenerator
+    /// The array `step` returns: rewritten in place when the caller no longer holds the last one, so a
+    /// step allocates nothing (copy-on-write keeps any observation the caller kept intact).
+    private var observationBuffer: [Float] = [0, 0, 0, 0]
 
     /// An environment over `model`; `seed` seeds resets made without a seed of their own.
     public init(model: CartPoleModel = CartPoleModel(), seed: UInt64 = 0) {
@@ -52,7 +55,15 @@ public struct CartPoleEnvironment: Environment {
         state = start
         elapsedSteps = 0
         hasTerminated = false
-        return observation
+        return refreshedObservation()
+    }
+
+    /// The observation of the current state, written into `observationBuffer`.
+    @inline(__always)
+    private mutating func refreshedObservation() -> [Float] {
+        let current = state
+        observationBuffer.withUnsafeMutableBufferPointer { CartPole.observe(current, into: $0.baseAddress!) }
+        return observationBuffer
     }
 
     /// Applies `.discrete(0)` (push left) or `.discrete(1)` (push right); `.continuous([f])` applies a force
@@ -75,6 +86,6 @@ public struct CartPoleEnvironment: Environment {
         if terminated { hasTerminated = true }
         // Gymnasium's TimeLimit reports truncation at the limit whether or not the task also ended.
         let truncated = elapsedSteps >= model.maxEpisodeSteps
-        return Step(observation: observation, reward: reward, terminated: terminated, truncated: truncated)
+        return Step(observation: refreshedObservation(), reward: reward, terminated: terminated, truncated: truncated)
     }
 }
