@@ -3,15 +3,20 @@ import ReflexCore
 import Simulation
 
 extension BenchRow {
-    /// Simulator throughput: single environments through the `Environment` API, vectorized environments,
-    /// and Gymnasium's reference environments stepped in the same run for the ratio.
+    /// Simulator throughput: single environments through the `Environment` API, vectorized environments
+    /// on every core, and Gymnasium's reference environments stepped in the same run for the ratio.
+    ///
+    /// The machine may be shared, so every figure is the best and the median of several short windows,
+    /// Gymnasium's as well.
     static let sim = BenchRow(
         name: "sim",
         summary: "environment steps/s: single and vectorized (cartpole, pendulum, cartpole-rig, furuta), with Gymnasium's CartPole-v1 and Pendulum-v1 in the same run"
     ) { context in
-        context.say("sim: environment steps per second (single: one copy through Environment.step; vector: copies × steps)")
-        var single: [String: Double] = [:]
-        var vector: [String: Double] = [:]
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        context.say("sim: environment steps per second, best (median) of \(SimRate.windows) windows of \(SimRate.window) s")
+        context.say("  single: one copy through Environment.step; vector: copies × steps on \(threads) threads, seeded random actions")
+        var single: [String: SimRate] = [:]
+        var vector: [String: SimRate] = [:]
 
         var cartpole = try CartPoleEnvironment(description: RobotDescription.bundled(named: "cartpole"))
         single["cartpole"] = stepsPerSecond(&cartpole) { .discrete($0 & 1) }
@@ -23,106 +28,195 @@ extension BenchRow {
         single["furuta"] = stepsPerSecond(&furuta) { .continuous([$0 & 1 == 0 ? 2 : -2]) }
 
         let copies = 4096
+        var g = SeededGenerator(seed: 1)
+        // Eight sets of random actions, cycled, so episodes end as they do under an untrained policy.
+        let discrete = (0..<8).map { _ in (0..<copies).map { _ in Int32(g.next() & 1) } }
+        let unit = (0..<8).map { _ in (0..<copies).map { _ in Float(g.nextUnit() * 2 - 1) } }
         let cartpoleModel = try CartPoleModel(description: RobotDescription.bundled(named: "cartpole"))
-        let cartpoleVector = CartPoleVectorEnvironment(model: cartpoleModel, count: copies)
-        cartpoleVector.reset(seed: 1)
-        let discreteActions = (0..<copies).map { Int32($0 & 1) }
-        vector["cartpole"] = Double(copies) * timed { cartpoleVector.step(discreteActions) }
+        var cartpoleOneThread = SimRate()
+        for (label, n) in [("cartpole", threads), ("cartpole 1 thread", 1)] {
+            let env = CartPoleVectorEnvironment(model: cartpoleModel, count: copies, threads: n)
+            env.reset(seed: 1)
+            var t = 0
+            let rate = SimRate.measure(copies) { env.step(discrete[t & 7]); t += 1 }
+            if label == "cartpole" { vector["cartpole"] = rate } else { cartpoleOneThread = rate }
+        }
         let pendulumVector = PendulumVectorEnvironment(
-            model: try PendulumModel(description: RobotDescription.bundled(named: "pendulum")), count: copies)
+            model: try PendulumModel(description: RobotDescription.bundled(named: "pendulum")), count: copies, threads: threads)
         pendulumVector.reset(seed: 1)
-        let torques = (0..<copies).map { Float($0 & 1 == 0 ? 1 : -1) }
-        vector["pendulum"] = Double(copies) * timed { pendulumVector.step(torques) }
+        let torques = unit.map { $0.map { $0 * 2 } }
+        var t = 0
+        vector["pendulum"] = SimRate.measure(copies) { pendulumVector.step(torques[t & 7]); t += 1 }
         let rigVector = try PlantVectorEnvironment(
-            model: CartPoleRigModel(description: RobotDescription.bundled(named: "cartpole-rig")), count: copies, threads: 2)
+            model: CartPoleRigModel(description: RobotDescription.bundled(named: "cartpole-rig")), count: copies, threads: threads)
         rigVector.reset(seed: 1)
-        vector["cartpole-rig"] = Double(copies) * timed { rigVector.step(torques.map { $0 / 2 }) }
+        vector["cartpole-rig"] = SimRate.measure(copies) { rigVector.step(unit[t & 7]); t += 1 }
         let furutaVector = try PlantVectorEnvironment(
-            model: FurutaModel(description: RobotDescription.bundled(named: "furuta")), count: copies, threads: 2)
+            model: FurutaModel(description: RobotDescription.bundled(named: "furuta")), count: copies, threads: threads)
         furutaVector.reset(seed: 1)
-        vector["furuta"] = Double(copies) * timed { furutaVector.step(torques.map { $0 * 2 }) }
+        let volts = unit.map { $0.map { $0 * 5 } }
+        vector["furuta"] = SimRate.measure(copies) { furutaVector.step(volts[t & 7]); t += 1 }
 
         let gymnasium = GymnasiumReference.stepsPerSecond()
         var table: [[String: Any]] = []
-        context.say("  robot           single        vector (\(copies) copies)   Gymnasium single   ratio")
+        context.say("  robot          single                  vector (\(copies) copies)       Gymnasium single       ratio (best, median)")
         for name in ["cartpole", "pendulum", "cartpole-rig", "furuta"] {
-            var row: [String: Any] = ["robot": name, "single": single[name] ?? 0, "vector": vector[name] ?? 0]
+            let ours = single[name] ?? SimRate(), vectorRate = vector[name] ?? SimRate()
+            var row: [String: Any] = [
+                "robot": name, "single": ours.best, "single_median": ours.median,
+                "vector": vectorRate.best, "vector_median": vectorRate.median, "vector_threads": threads,
+            ]
             var reference = "—", ratio = "—"
             if let gym = gymnasium.rates[name] {
-                row["gymnasium_single"] = gym
-                row["ratio_single"] = (single[name] ?? 0) / gym
-                reference = String(format: "%.0f", gym)
-                ratio = String(format: "%.1f×", (single[name] ?? 0) / gym)
+                row["gymnasium_single"] = gym.best
+                row["gymnasium_single_median"] = gym.median
+                row["ratio_single"] = ours.best / gym.best
+                row["ratio_single_median"] = ours.median / gym.median
+                reference = gym.text
+                ratio = String(format: "%.0f×, %.0f×", ours.best / gym.best, ours.median / gym.median)
             }
             table.append(row)
-            let label = name.padding(toLength: 14, withPad: " ", startingAt: 0)
-            let gymColumn = String(repeating: " ", count: max(0, 10 - reference.count)) + reference
-            context.say(String(format: "  %@ %10.0f   %14.0f           ", label, single[name] ?? 0, vector[name] ?? 0)
-                + gymColumn + "   " + ratio)
+            context.say("  " + [name.padded(13), ours.text.padded(23), vectorRate.text.padded(30), reference.padded(22), ratio].joined(separator: " "))
         }
-        context.say("  (vectorized cartpole and pendulum step on one core; the rigs split their copies over 2 threads)")
-        if let problem = gymnasium.problem { context.say("  Gymnasium not measured: \(problem)") }
-        var result: [String: Any] = ["copies": copies, "robots": table]
+        let best = vector["cartpole"]?.best ?? 0, median = vector["cartpole"]?.median ?? 0
+        context.say(String(
+            format: "  vectorized cartpole: %.1f M steps/s on %d threads (median %.1f M; 1 thread: %.1f M, median %.1f M)",
+            best / 1e6, threads, median / 1e6, cartpoleOneThread.best / 1e6, cartpoleOneThread.median / 1e6))
+        var result: [String: Any] = [
+            "copies": copies, "threads": threads, "robots": table,
+            "vector_cartpole_one_thread": cartpoleOneThread.best, "vector_cartpole_one_thread_median": cartpoleOneThread.median,
+        ]
+        if let pool = gymnasium.rates["envpool_64"] {
+            let pool4096 = gymnasium.rates["envpool_4096"] ?? SimRate()
+            context.say(String(
+                format: "  EnvPool CartPole-v1 in this run, %d threads: 64 copies %@, 4096 copies %@ → vectorized cartpole = %.0f× (median %.0f×) EnvPool at 64 copies",
+                threads, pool.text, pool4096.text, best / pool.best, median / pool.median))
+            result["envpool_64"] = pool.best
+            result["envpool_64_median"] = pool.median
+            result["envpool_4096"] = pool4096.best
+            result["ratio_vector_cartpole_envpool"] = best / pool.best
+            result["ratio_vector_cartpole_envpool_median"] = median / pool.median
+        } else {
+            let reference = 380_000.0
+            context.say(String(
+                format: "  EnvPool not measured in this run; against issue 4's figure for this machine (≈380 k steps/s at 64 copies): %.0f×", best / reference))
+            result["envpool_reference"] = reference
+            result["ratio_vector_cartpole_envpool_reference"] = best / reference
+        }
+        if let problem = gymnasium.problem { context.say("  reference not measured: \(problem)") }
         if let problem = gymnasium.problem { result["gymnasium_error"] = problem }
         return result
     }
 }
 
-/// Steps one environment for about half a second (resetting when an episode ends) and returns steps/s.
-private func stepsPerSecond<E: Environment>(_ env: inout E, action: (Int) -> Action) -> Double {
+/// A throughput measured over several short windows: the best shows the code, the median the machine.
+struct SimRate {
+    static let windows = 7
+    static let window = 0.15
+    var best = 0.0
+    var median = 0.0
+
+    init(best: Double = 0, median: Double = 0) {
+        self.best = best
+        self.median = median
+    }
+
+    init(_ rates: [Double]) {
+        let sorted = rates.sorted()
+        best = sorted.last ?? 0
+        median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    var text: String { "\(Self.format(best)) (\(Self.format(median)))" }
+
+    static func format(_ rate: Double) -> String {
+        rate >= 1e6 ? String(format: "%.2f M", rate / 1e6) : String(format: "%.0f k", rate / 1e3)
+    }
+
+    /// Calls `body` (which makes `steps` steps) for `windows` windows; steps per second in each.
+    static func measure(_ steps: Int, _ body: () -> Void) -> SimRate {
+        body()
+        var rates: [Double] = []
+        for _ in 0..<windows {
+            var calls = 0
+            let start = MonotonicClock.now()
+            var now = start
+            while Double(now - start) < window * 1e9 {
+                body()
+                calls += 1
+                now = MonotonicClock.now()
+            }
+            rates.append(Double(calls * steps) / (Double(now - start) / 1e9))
+        }
+        return SimRate(rates)
+    }
+}
+
+private extension String {
+    func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
+
+/// Steps one environment (resetting when an episode ends) and returns steps/s.
+private func stepsPerSecond<E: Environment>(_ env: inout E, action: (Int) -> Action) -> SimRate {
     _ = env.reset(seed: 1)
     var steps = 0
-    let start = MonotonicClock.now()
-    var now = start
-    while now - start < 500_000_000 {
+    return SimRate.measure(1000) {
         for _ in 0..<1000 {
             let step = env.step(action(steps))
             steps += 1
             if step.terminated || step.truncated { _ = env.reset(seed: nil) }
         }
-        now = MonotonicClock.now()
     }
-    return Double(steps) / (Double(now - start) / 1e9)
 }
 
-/// Calls `body` repeatedly for about half a second; returns calls per second.
-private func timed(_ body: () -> Void) -> Double {
-    var calls = 0
-    let start = MonotonicClock.now()
-    var now = start
-    while now - start < 500_000_000 {
-        body()
-        calls += 1
-        now = MonotonicClock.now()
-    }
-    return Double(calls) / (Double(now - start) / 1e9)
-}
-
-/// Gymnasium's CartPole-v1 and Pendulum-v1 stepped by Python in the same run, from a small virtual
-/// environment the bench creates when missing (`.build/bench-venv`, gymnasium from PyPI).
+/// Gymnasium's CartPole-v1 and Pendulum-v1, and EnvPool's vectorized CartPole-v1, stepped by Python in the
+/// same run, from a small virtual environment the bench creates when missing (`.build/bench-venv`,
+/// gymnasium and envpool from PyPI). Without EnvPool the figures still come, against a quoted reference.
 enum GymnasiumReference {
     static let venv = ".build/bench-venv"
 
     static let script = """
         import json, time, gymnasium as gym
+        import numpy as np
         rates = {}
         for key, env_id, actions in (("cartpole", "CartPole-v1", (0, 1)), ("pendulum", "Pendulum-v1", ([1.0], [-1.0]))):
             env = gym.make(env_id)
             env.reset(seed=1)
-            import numpy as np
             acts = [np.array(a, dtype=np.float32) if isinstance(a, list) else a for a in actions]
-            steps, start = 0, time.perf_counter()
-            while time.perf_counter() - start < 1.0:
-                for _ in range(1000):
-                    _, _, terminated, truncated, _ = env.step(acts[steps & 1])
-                    steps += 1
-                    if terminated or truncated:
-                        env.reset()
-            rates[key] = steps / (time.perf_counter() - start)
+            steps, windows = 0, []
+            for _ in range(\(SimRate.windows)):
+                done, start = 0, time.perf_counter()
+                while time.perf_counter() - start < \(SimRate.window):
+                    for _ in range(1000):
+                        _, _, terminated, truncated, _ = env.step(acts[steps & 1])
+                        steps += 1
+                        if terminated or truncated:
+                            env.reset()
+                    done += 1000
+                windows.append(done / (time.perf_counter() - start))
+            rates[key] = windows
+        try:
+            import envpool
+            for n in (64, 4096):
+                env = envpool.make("CartPole-v1", env_type="gymnasium", num_envs=n, batch_size=n, num_threads=\(ProcessInfo.processInfo.activeProcessorCount), seed=1)
+                env.reset()
+                rng = np.random.default_rng(1)
+                acts = [rng.integers(0, 2, n, dtype=np.int32) for _ in range(8)]
+                windows, calls = [], 0
+                for _ in range(\(SimRate.windows)):
+                    done, start = 0, time.perf_counter()
+                    while time.perf_counter() - start < \(SimRate.window):
+                        env.step(acts[calls & 7])
+                        calls += 1
+                        done += n
+                    windows.append(done / (time.perf_counter() - start))
+                rates["envpool_%d" % n] = windows
+        except ImportError:
+            pass
         print(json.dumps(rates))
         """
 
-    static func stepsPerSecond() -> (rates: [String: Double], problem: String?) {
+    static func stepsPerSecond() -> (rates: [String: SimRate], problem: String?) {
         let python = "\(venv)/bin/python"
         if !FileManager.default.isExecutableFile(atPath: python) {
             printError("sim: creating \(venv) with gymnasium for the reference figures (once)")
@@ -134,11 +228,17 @@ enum GymnasiumReference {
             let install = run(python, ["-m", "pip", "install", "-q", "gymnasium"])
             guard install.status == 0 else { return ([:], "pip install gymnasium failed: \(install.output.suffix(300))") }
         }
+        var envPoolProblem: String?
+        if run(python, ["-c", "import envpool"]).status != 0 {
+            printError("sim: installing EnvPool into \(venv) for the vectorized reference (once)")
+            let install = run(python, ["-m", "pip", "install", "-q", "envpool"])
+            if install.status != 0 { envPoolProblem = "pip install envpool failed: \(install.output.suffix(200))" }
+        }
         let measured = run(python, ["-c", script])
         guard measured.status == 0, let line = measured.output.split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double]
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [Double]]
         else { return ([:], "the Gymnasium script failed: \(measured.output.suffix(300))") }
-        return (object, nil)
+        return (object.mapValues { SimRate($0) }, object["envpool_64"] == nil ? envPoolProblem ?? "EnvPool did not import" : nil)
     }
 
     private static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
