@@ -146,7 +146,8 @@ public final class PixelPPO {
         evaluateNetwork(observations, rows: rows).means
     }
 
-    /// Trains until the evaluation lap rate reaches `pixels.solvedLapRate` or the step budget is spent.
+    /// Trains until the evaluation lap rate reaches `pixels.solvedLapRate` or the step budget is spent;
+    /// the deterministic policy is screened every `pixels.evaluationInterval` updates.
     public func train(shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
         let c = config
         let n = env.count, steps = c.stepsPerRollout, obsSize = env.observationSize, aSize = actionSize
@@ -231,12 +232,17 @@ public final class PixelPPO {
                 observations: obsBuffer, actions: actionBuffer, oldLogProbs: logProbBuffer, advantages: advantages,
                 returns: returns, oldValues: valueBuffer)
 
-            let recentRate = recentLaps.isEmpty ? 0 : Double(recentLaps.filter { $0 >= 1 }.count) / Double(recentLaps.count)
-            if let target = pixels.solvedLapRate, recentLaps.count >= 10, recentRate >= pixels.evaluationLapTrigger * target {
-                let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 1_000_003 &* UInt64(update))
-                lastLapEvaluation = evaluation
-                lastEvaluation = evaluation.returns
-                if evaluation.lapCompletionRate >= target { solved = true }
+            if let target = pixels.solvedLapRate, update % pixels.evaluationInterval == 0 {
+                // A cheap screening first; only a promising policy pays for the full evaluation.
+                let screening = evaluate(episodes: pixels.screeningEpisodes, seed: seed &+ 1_000_003 &* UInt64(update))
+                lastLapEvaluation = screening
+                lastEvaluation = screening.returns
+                if screening.lapCompletionRate >= target {
+                    let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 2_000_003 &* UInt64(update))
+                    lastLapEvaluation = evaluation
+                    lastEvaluation = evaluation.returns
+                    if evaluation.lapCompletionRate >= target { solved = true }
+                }
             }
             let recentMean = recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
             let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9

@@ -16,8 +16,13 @@ public struct PixelPPOConfig: Codable, Equatable, Sendable {
     public var randomize = true
     /// Fraction of evaluation episodes that must complete a lap to count as solved (nil: train the whole budget).
     public var solvedLapRate: Double? = 0.9
-    /// Evaluate once this fraction of recent training episodes completes a lap.
-    public var evaluationLapTrigger = 0.8
+    /// Updates between screening evaluations of the deterministic policy. The stochastic training
+    /// episodes say little about it (the mean action completes laps long before sampled ones do), so it is
+    /// evaluated on a schedule instead of when the training return looks good.
+    public var evaluationInterval = 5
+    /// Episodes of a screening evaluation; when it reaches `solvedLapRate`, `ppo.evaluation_episodes`
+    /// more decide whether the run is solved.
+    public var screeningEpisodes = 16
     /// Threads for environment steps and for the two halves of every network pass.
     public var threads = 2
 
@@ -35,7 +40,8 @@ public struct PixelPPOConfig: Codable, Equatable, Sendable {
         .sizes("strides", \.strides, "stride of each convolution, e.g. [4, 2]"),
         .bool("randomize", \.randomize, "draw the description's randomization (lighting, texture, track size, physics) per episode"),
         .optionalDouble("solved_lap_rate", \.solvedLapRate, "fraction of evaluation episodes completing a lap that counts as solved (none: whole budget)"),
-        .double("evaluation_lap_trigger", \.evaluationLapTrigger, "evaluate once this fraction of recent training episodes completes a lap"),
+        .count("evaluation_interval", \.evaluationInterval, "updates between screening evaluations of the deterministic policy"),
+        .count("screening_episodes", \.screeningEpisodes, "episodes of a screening evaluation (the full one uses ppo.evaluation_episodes)"),
         .count("threads", \.threads, "threads for environment steps and network passes"),
     ]
 
