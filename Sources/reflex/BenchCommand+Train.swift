@@ -12,6 +12,10 @@ extension BenchRow {
     ) { context in
         var results = try trainingFigures(
             context, title: "PPO on cartpole to deterministic mean return ≥ 475 (100 episodes)", robot: "cartpole", algorithm: "ppo")
+        // The same CartPole runs with one training thread (the actor's and critic's passes in turn instead of
+        // side by side): identical results, so only the wall time differs; the default is whichever is faster.
+        results["cartpole_ppo_1_thread"] = try trainingFigures(
+            context, title: "the same with --threads 1", robot: "cartpole", algorithm: "ppo", threads: 1)
         results["pendulum_ppo"] = try trainingFigures(
             context, title: "PPO on pendulum to deterministic mean return ≥ −200 (10 episodes)", robot: "pendulum", algorithm: "ppo")
         results["pendulum_sac"] = try trainingFigures(
@@ -20,7 +24,11 @@ extension BenchRow {
     }
 
     /// Trains `robot` with `algorithm` and its preset once per seed; prints a line per seed and the median.
-    private static func trainingFigures(_ context: BenchContext, title: String, robot: String, algorithm: String) throws -> [String: Any] {
+    private static func trainingFigures(
+        _ context: BenchContext, title: String, robot: String, algorithm: String, threads: Int? = nil
+    ) throws -> [String: Any] {
+        TrainingThreads.override = threads
+        defer { TrainingThreads.override = nil }
         let description = try RobotDescription.bundled(named: robot)
         let preset = try PresetFile.bundled(robot: robot, knownSections: TrainingSetup.algorithms)
         var runs: [[String: Any]] = []

@@ -48,6 +48,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a checkpoint every N updates (PPO: rollouts; SAC: 200 env steps); 0 turns checkpoints off.")
     var checkpointEvery: Int = 10
 
+    @Option(help: "Training threads: 2 runs the actor's and the critic's passes side by side, 1 in turn; the result is the same (default: 2 when there are two cores).")
+    var threads: Int?
+
     @Flag(help: "Print the summary as one JSON object on standard output.")
     var json = false
 
@@ -57,6 +60,7 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
         if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be ≥ 0, got \(checkpointEvery)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
         if resume != nil && !settings.isEmpty {
             throw ValidationError("--resume continues with the run's own settings; --set cannot change them")
         }
@@ -75,6 +79,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        TrainingThreads.override = threads
         let description = try RobotDescription.bundled(named: robot)
         let runFolder = runDirectory
         let checkpointPath = runFolder + "/" + Checkpoint.fileName
@@ -100,7 +105,9 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw ReflexError(.io, "cannot create the run folder \(runFolder): \(error.localizedDescription)")
         }
-        let metrics = try MetricsLog(path: runFolder + "/metrics.csv", append: resume != nil)
+        // A resumed run drops the rows a killed run wrote after its checkpoint: it computes those updates again.
+        let metrics = try MetricsLog(
+            path: runFolder + "/metrics.csv", append: resume != nil, keepingRowsUpTo: resume != nil ? trainer.counters.envSteps : nil)
         func saveCheckpoint() {
             var checkpoint = trainer.checkpoint()
             checkpoint.metadata["robot"] = description.name
