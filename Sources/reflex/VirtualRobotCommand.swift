@@ -68,7 +68,7 @@ struct VirtualRobotCommand: ParsableCommand {
     func run() throws {
         let plant = try Self.makePlant(robot: robot)
         let server = try VirtualRobot(
-            plant: plant, deviceName: robot, firmwareVersion: "1.0.0", seed: seed, watchdogMillis: watchdogMillis,
+            plant: plant, deviceName: robot, firmwareVersion: "1.1.0", seed: seed, watchdogMillis: watchdogMillis,
             periodMicros: periodMicros)
         server.injectedFaults = .init(corruptEvery: corruptEvery, dropEvery: dropEvery, nanEvery: nanEvery)
         let terminal = try PseudoTerminal(linkPath: link)
