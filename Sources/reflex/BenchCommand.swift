@@ -23,7 +23,7 @@ struct BenchContext {
 
 struct BenchCommand: ParsableCommand {
     /// Every row, in the order `make bench` runs them. Rows live in `BenchCommand+<Row>.swift`.
-    static let rows: [BenchRow] = [.train, .nn, .sim, .loop, .serial]
+    static let rows: [BenchRow] = [.train, .nn, .sim, .loop, .serial, .vision]
 
     static let configuration = CommandConfiguration(
         commandName: "bench",

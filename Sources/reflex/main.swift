@@ -10,7 +10,7 @@ struct Reflex: ParsableCommand {
         subcommands: [
             TrainCommand.self, EvalCommand.self, RolloutCommand.self, RunCommand.self,
             VirtualRobotCommand.self, HILCommand.self, BenchCommand.self, ReplayCommand.self, PortsCommand.self,
-            CheckEnvCommand.self,
+            CheckEnvCommand.self, RenderCommand.self,
         ]
     )
 }
