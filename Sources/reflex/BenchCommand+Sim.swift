@@ -13,7 +13,7 @@ extension BenchRow {
         summary: "environment steps/s: single and vectorized (cartpole, pendulum, cartpole-rig, furuta), with Gymnasium's CartPole-v1 and Pendulum-v1 in the same run"
     ) { context in
         let threads = ProcessInfo.processInfo.activeProcessorCount
-        context.say("sim: environment steps per second, best (median) of \(SimRate.windows) windows of \(SimRate.window) s")
+        context.say("sim: environment steps per second: best (median) of \(SimRate.windows) windows of \(SimRate.window) s, then per CPU-second of the process")
         context.say("  single: one copy through Environment.step; vector: copies × steps on \(threads) threads, seeded random actions")
         var single: [String: SimRate] = [:]
         var vector: [String: SimRate] = [:]
@@ -59,12 +59,12 @@ extension BenchRow {
 
         let gymnasium = GymnasiumReference.stepsPerSecond()
         var table: [[String: Any]] = []
-        context.say("  robot          single                  vector (\(copies) copies)       Gymnasium single       ratio (best, median)")
+        context.say("  robot         single (median) CPU        vector, \(copies) copies        Gymnasium single          ratio best, median, CPU")
         for name in ["cartpole", "pendulum", "cartpole-rig", "furuta"] {
             let ours = single[name] ?? SimRate(), vectorRate = vector[name] ?? SimRate()
             var row: [String: Any] = [
-                "robot": name, "single": ours.best, "single_median": ours.median,
-                "vector": vectorRate.best, "vector_median": vectorRate.median, "vector_threads": threads,
+                "robot": name, "single": ours.best, "single_median": ours.median, "single_cpu": ours.cpu,
+                "vector": vectorRate.best, "vector_median": vectorRate.median, "vector_cpu": vectorRate.cpu, "vector_threads": threads,
             ]
             var reference = "—", ratio = "—"
             if let gym = gymnasium.rates[name] {
@@ -72,25 +72,30 @@ extension BenchRow {
                 row["gymnasium_single_median"] = gym.median
                 row["ratio_single"] = ours.best / gym.best
                 row["ratio_single_median"] = ours.median / gym.median
+                row["gymnasium_single_cpu"] = gym.cpu
+                row["ratio_single_cpu"] = ours.cpu / gym.cpu
                 reference = gym.text
-                ratio = String(format: "%.0f×, %.0f×", ours.best / gym.best, ours.median / gym.median)
+                ratio = String(format: "%.0f×, %.0f×, %.0f×", ours.best / gym.best, ours.median / gym.median, ours.cpu / gym.cpu)
             }
             table.append(row)
-            context.say("  " + [name.padded(13), ours.text.padded(23), vectorRate.text.padded(30), reference.padded(22), ratio].joined(separator: " "))
+            context.say("  " + [name.padded(13), ours.text.padded(26), vectorRate.text.padded(26), reference.padded(25), ratio].joined(separator: " "))
         }
         let best = vector["cartpole"]?.best ?? 0, median = vector["cartpole"]?.median ?? 0
         context.say(String(
-            format: "  vectorized cartpole: %.1f M steps/s on %d threads (median %.1f M; 1 thread: %.1f M, median %.1f M)",
-            best / 1e6, threads, median / 1e6, cartpoleOneThread.best / 1e6, cartpoleOneThread.median / 1e6))
+            format: "  vectorized cartpole: %.1f M steps/s on %d threads (median %.1f M, %.1f M per CPU-second; 1 thread: %.1f M, median %.1f M, %.1f M per CPU-second)",
+            best / 1e6, threads, median / 1e6, (vector["cartpole"]?.cpu ?? 0) / 1e6,
+            cartpoleOneThread.best / 1e6, cartpoleOneThread.median / 1e6, cartpoleOneThread.cpu / 1e6))
         var result: [String: Any] = [
             "copies": copies, "threads": threads, "robots": table,
             "vector_cartpole_one_thread": cartpoleOneThread.best, "vector_cartpole_one_thread_median": cartpoleOneThread.median,
+            "vector_cartpole_one_thread_cpu": cartpoleOneThread.cpu,
         ]
         if let pool = gymnasium.rates["envpool_64"] {
             let pool4096 = gymnasium.rates["envpool_4096"] ?? SimRate()
             context.say(String(
-                format: "  EnvPool CartPole-v1 in this run, %d threads: 64 copies %@, 4096 copies %@ → vectorized cartpole = %.0f× (median %.0f×) EnvPool at 64 copies",
-                threads, pool.text, pool4096.text, best / pool.best, median / pool.median))
+                format: "  EnvPool CartPole-v1 in this run, %d threads: 64 copies %@, 4096 copies %@ → vectorized cartpole = %.0f× (median %.0f×, per CPU-second %.0f×) EnvPool at 64 copies",
+                threads, pool.text, pool4096.text, best / pool.best, median / pool.median, (vector["cartpole"]?.cpu ?? 0) / max(pool.cpu, 1)))
+            result["envpool_64_cpu"] = pool.cpu
             result["envpool_64"] = pool.best
             result["envpool_64_median"] = pool.median
             result["envpool_4096"] = pool4096.best
@@ -110,24 +115,37 @@ extension BenchRow {
 }
 
 /// A throughput measured over several short windows: the best shows the code, the median the machine.
+/// `cpu` divides by the process's CPU time instead of the wall clock (all its threads), which a shared
+/// machine disturbs far less: it is what the code does per second of a core it actually gets.
 struct SimRate {
     static let windows = 7
     static let window = 0.15
     var best = 0.0
     var median = 0.0
+    /// Steps per CPU-second over all windows.
+    var cpu = 0.0
 
-    init(best: Double = 0, median: Double = 0) {
+    init(best: Double = 0, median: Double = 0, cpu: Double = 0) {
         self.best = best
         self.median = median
+        self.cpu = cpu
     }
 
-    init(_ rates: [Double]) {
+    init(_ rates: [Double], cpu: Double) {
         let sorted = rates.sorted()
         best = sorted.last ?? 0
         median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+        self.cpu = cpu
     }
 
-    var text: String { "\(Self.format(best)) (\(Self.format(median)))" }
+    var text: String { "\(Self.format(best)) (\(Self.format(median))) \(Self.format(cpu))" }
+
+    /// CPU time of the whole process so far, in seconds.
+    static func processCPUTime() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
 
     static func format(_ rate: Double) -> String {
         rate >= 1e6 ? String(format: "%.2f M", rate / 1e6) : String(format: "%.0f k", rate / 1e3)
@@ -137,6 +155,8 @@ struct SimRate {
     static func measure(_ steps: Int, _ body: () -> Void) -> SimRate {
         body()
         var rates: [Double] = []
+        var total = 0
+        let cpuStart = processCPUTime()
         for _ in 0..<windows {
             var calls = 0
             let start = MonotonicClock.now()
@@ -147,8 +167,9 @@ struct SimRate {
                 now = MonotonicClock.now()
             }
             rates.append(Double(calls * steps) / (Double(now - start) / 1e9))
+            total += calls * steps
         }
-        return SimRate(rates)
+        return SimRate(rates, cpu: Double(total) / max(processCPUTime() - cpuStart, 1e-9))
     }
 }
 
@@ -183,7 +204,7 @@ enum GymnasiumReference {
             env = gym.make(env_id)
             env.reset(seed=1)
             acts = [np.array(a, dtype=np.float32) if isinstance(a, list) else a for a in actions]
-            steps, windows = 0, []
+            steps, windows, cpu = 0, [], time.process_time()
             for _ in range(\(SimRate.windows)):
                 done, start = 0, time.perf_counter()
                 while time.perf_counter() - start < \(SimRate.window):
@@ -194,7 +215,7 @@ enum GymnasiumReference {
                             env.reset()
                     done += 1000
                 windows.append(done / (time.perf_counter() - start))
-            rates[key] = windows
+            rates[key] = {"wall": windows, "cpu": steps / max(time.process_time() - cpu, 1e-9)}
         try:
             import envpool
             for n in (64, 4096):
@@ -202,7 +223,7 @@ enum GymnasiumReference {
                 env.reset()
                 rng = np.random.default_rng(1)
                 acts = [rng.integers(0, 2, n, dtype=np.int32) for _ in range(8)]
-                windows, calls = [], 0
+                windows, calls, cpu = [], 0, time.process_time()
                 for _ in range(\(SimRate.windows)):
                     done, start = 0, time.perf_counter()
                     while time.perf_counter() - start < \(SimRate.window):
@@ -210,7 +231,7 @@ enum GymnasiumReference {
                         calls += 1
                         done += n
                     windows.append(done / (time.perf_counter() - start))
-                rates["envpool_%d" % n] = windows
+                rates["envpool_%d" % n] = {"wall": windows, "cpu": calls * n / max(time.process_time() - cpu, 1e-9)}
         except ImportError:
             pass
         print(json.dumps(rates))
@@ -236,9 +257,10 @@ enum GymnasiumReference {
         }
         let measured = run(python, ["-c", script])
         guard measured.status == 0, let line = measured.output.split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [Double]]
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: Any]]
         else { return ([:], "the Gymnasium script failed: \(measured.output.suffix(300))") }
-        return (object.mapValues { SimRate($0) }, object["envpool_64"] == nil ? envPoolProblem ?? "EnvPool did not import" : nil)
+        let rates = object.mapValues { SimRate($0["wall"] as? [Double] ?? [], cpu: $0["cpu"] as? Double ?? 0) }
+        return (rates, object["envpool_64"] == nil ? envPoolProblem ?? "EnvPool did not import" : nil)
     }
 
     private static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
