@@ -153,6 +153,9 @@ public final class PPO {
                     recentReturns.append(episode.score)
                     if recentReturns.count > 20 { recentReturns.removeFirst() }
                 }
+                // Forward-only passes: let go of the observation buffers so the next step writes them in place.
+                actor.releaseCachedInputs()
+                critic.releaseCachedInputs()
             }
             copyObservations(env.observations, rows: n, into: &stepObservations)
             do {

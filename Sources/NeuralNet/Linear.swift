@@ -8,7 +8,7 @@ public final class Linear: Layer {
     public let outputSize: Int
     public let weight: Parameter
     public let bias: Parameter
-    /// Workspaces, sized on first use and reused: a copy of the last input, the output, the input gradient.
+    /// The last input (a reference), and workspaces sized on first use and reused: the output, the input gradient.
     private var lastInput = Tensor(zeros: [0, 0])
     private var output = Tensor(zeros: [0, 0])
     private var gradInput = Tensor(zeros: [0, 0])
@@ -31,6 +31,13 @@ public final class Linear: Layer {
 
     public var parameters: [Parameter] { [weight, bias] }
 
+    /// Drops the reference to the last input (backward is no longer possible until the next forward).
+    public func releaseInput() {
+        lastInput = Self.noInput
+    }
+
+    private static let noInput = Tensor(zeros: [0, 0])
+
     /// Inputs narrower than this take the plain-loop input gradient (see `backward`).
     static let narrowInput = 16
 
@@ -40,13 +47,9 @@ public final class Linear: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inputSize, "Linear expects [batch, \(inputSize)], got \(input.shape)")
         let batch = input.shape[0]
-        // A copy of the input for backward (not a reference: the layer before overwrites its buffer next call).
-        lastInput.reshape(like: input)
-        lastInput.scalars.withUnsafeMutableBufferPointer { dst in
-            input.scalars.withUnsafeBufferPointer { src in
-                if let d = dst.baseAddress, let s = src.baseAddress { d.update(from: s, count: src.count) }
-            }
-        }
+        // Kept by reference for backward (no copy); `Sequential` lets go of it before the layer in front writes
+        // its buffer again (`releaseInput`), so that write does not have to copy.
+        lastInput = input
         output.reshape(rows: batch, columns: outputSize)
         output.scalars.withUnsafeMutableBufferPointer { y in
             bias.value.scalars.withUnsafeBufferPointer { b in

@@ -5,7 +5,10 @@ public final class Sequential: Layer {
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 
+    /// Each layer writes its own output buffer; the layers' references to their inputs are let go first, so
+    /// those writes happen in place and a training loop allocates nothing (see `Linear.forward`).
     public func forward(_ input: Tensor) -> Tensor {
+        releaseCachedInputs()
         var x = input
         for layer in layers { x = layer.forward(x) }
         return x
@@ -14,7 +17,14 @@ public final class Sequential: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         var g = gradOutput
         for layer in layers.reversed() { g = layer.backward(g) }
+        releaseCachedInputs()
         return g
+    }
+
+    /// Lets go of the inputs the layers keep for backward (a forward-only caller that reuses its input
+    /// buffer calls this so its next write need not copy).
+    public func releaseCachedInputs() {
+        for layer in layers { (layer as? Linear)?.releaseInput() }
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
