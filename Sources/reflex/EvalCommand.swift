@@ -43,6 +43,10 @@ struct EvalCommand: ParsableCommand {
         let robotName = robot ?? file.provenance.robot
         try file.verify(robot: robotName)
         let description = try RobotDescription.bundled(named: robotName)
+        if file.architecture.isCNN {
+            try runCamera(file, description: description, robotName: robotName)
+            return
+        }
         try file.verify(sensors: description.sensors, actuators: description.actuators)
         let mlp = try MLPPolicy(file: file)
         if randomize {
@@ -75,6 +79,36 @@ struct EvalCommand: ParsableCommand {
             print(String(
                 format: "%@ on %@: mean return %.1f ± %.1f (min %.0f, max %.0f) over %d episodes, seed %llu",
                 policy, robotName, result.mean, result.std, result.min, result.max, result.episodes, seed))
+        }
+    }
+
+    /// A camera policy on evaluation tracks (never used in training), under the description's randomization
+    /// (lighting, floor texture, track size, physics) as in training: returns and the lap completion rate.
+    func runCamera(_ file: PolicyFile, description: RobotDescription, robotName: String) throws {
+        guard CameraTraining.handles(description), let camera = description.camera else {
+            throw ReflexError(.invalidArgument, "\(policy) reads camera pixels; \(robotName) has no camera to evaluate it with")
+        }
+        guard file.imagePreprocessing == camera.preprocessing else {
+            throw ReflexError(
+                .channelMismatch, "\(policy): its image preprocessing differs from \(robotName)'s camera.preprocessing; the policy would see other pixels than it was trained on")
+        }
+        try file.verify(sensors: camera.preprocessing.observationChannels, actuators: description.actuators)
+        let r = try CameraTraining.evaluate(CNNPolicy(file: file), description: description, episodes: episodes, seed: seed)
+        let returns = r.returns
+        if json {
+            try printJSON([
+                "policy": policy, "robot": robotName, "episodes": returns.episodes, "mean_return": returns.mean,
+                "std_return": returns.std, "min_return": returns.min, "max_return": returns.max, "seed": seed,
+                "lap_completion_rate": r.lapCompletionRate, "mean_laps": r.laps.reduce(0, +) / Double(max(r.laps.count, 1)),
+                "tracks": "evaluation",
+            ])
+        } else {
+            print(String(
+                format: "%@ on %@: mean return %.1f ± %.1f (min %.0f, max %.0f) over %d episodes, seed %llu",
+                policy, robotName, returns.mean, returns.std, returns.min, returns.max, returns.episodes, seed))
+            print(String(
+                format: "  laps: %.0f%% of episodes completed a lap (mean %.2f laps) on evaluation tracks never used in training, randomized lighting and texture",
+                100 * r.lapCompletionRate, r.laps.reduce(0, +) / Double(max(r.laps.count, 1))))
         }
     }
 

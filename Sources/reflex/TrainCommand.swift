@@ -89,7 +89,12 @@ struct TrainCommand: ParsableCommand {
             if let trained = checkpoint.metadata["robot"], trained != description.name {
                 throw ReflexError(.invalidArgument, "\(checkpointPath) is a \(trained) run, not \(description.name)")
             }
-            trainer = try TrainingSetup.resume(description: description, checkpoint: checkpoint, totalSteps: steps)
+            trainer = CameraTraining.handles(description)
+                ? try CameraTraining.resume(description: description, checkpoint: checkpoint, totalSteps: steps)
+                : try TrainingSetup.resume(description: description, checkpoint: checkpoint, totalSteps: steps)
+        } else if CameraTraining.handles(description) {
+            trainer = try CameraTraining.make(
+                description: description, algorithm: algo, seed: seed, overrides: settings.map(ConfigSetting.parse), totalSteps: steps)
         } else {
             let overrides = try settings.map(ConfigSetting.parse)
             let preset = try PresetFile.bundled(robot: description.name, knownSections: TrainingSetup.sections)
@@ -149,8 +154,10 @@ struct TrainCommand: ParsableCommand {
             printError("warning: could not write \(curvePath)")
         }
 
+        let laps = (trainer as? PixelPPO)?.lastLapEvaluation
         if json {
             try printJSON([
+                "lap_completion_rate": laps.map { $0.lapCompletionRate as Any } ?? NSNull(),
                 "robot": description.name, "algorithm": trainer.algorithm, "seed": trainer.seed, "env_steps": result.envSteps,
                 "wall_seconds": result.wallSeconds, "mean_return": result.evaluation.mean,
                 "std_return": result.evaluation.std, "evaluation_episodes": result.evaluation.episodes,
@@ -163,6 +170,11 @@ struct TrainCommand: ParsableCommand {
                 format: "%@ after %d env steps in %.2f s: deterministic mean return %.1f ± %.1f over %d episodes",
                 result.solved ? "Solved" : "Not solved", result.envSteps, result.wallSeconds,
                 result.evaluation.mean, result.evaluation.std, result.evaluation.episodes))
+            if let laps {
+                print(String(
+                    format: "Laps:     %.0f%% of %d evaluation episodes on unseen tracks completed a lap", 100 * laps.lapCompletionRate,
+                    laps.laps.count))
+            }
             print("Policy:   \(policyPath)")
             print("Metrics:  \(metrics.path)")
             print("Curve:    \(curvePath)")

@@ -55,6 +55,12 @@ struct BrightColumnTask: Environment {
     }
 
     var lap: Double { episodeReward / Double(steps) > 0.8 ? 1 : 0 }
+
+    /// One image of a fresh task.
+    func withDraw() -> [Float] {
+        var copy = self
+        return copy.draw()
+    }
 }
 
 final class PixelPPOTests: XCTestCase {
@@ -123,6 +129,38 @@ final class PixelPPOTests: XCTestCase {
         }
         XCTAssertEqual(deployed.returns.mean, trained.returns.mean, accuracy: 1e-3 * abs(trained.returns.mean))
         XCTAssertGreaterThanOrEqual(deployed.lapCompletionRate, 0.9)
+    }
+
+    /// The copies' episodes depend on the seed, not on how many threads step them.
+    func testEnvironmentCopiesDoNotDependOnThreads() throws {
+        func run(threads: Int) throws -> ([Float], [Float], [Double]) {
+            let env = try EnvironmentCopies(count: 5, threads: threads, score: { $0.lap }) { _ in BrightColumnTask() }
+            env.reset(seed: 42)
+            var rewards: [Float] = [], scores: [Double] = []
+            for t in 0..<40 {
+                env.step((0..<10).map { Float(($0 * 7 + t) % 5) * 0.4 - 0.8 })
+                rewards += env.rewards
+                scores += env.finishedScores
+            }
+            XCTAssertEqual(env.finishedScores.count, env.finishedEpisodes.count)
+            return (env.observations, rewards, scores)
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        XCTAssertEqual(one.0, two.0)
+        XCTAssertEqual(one.1, two.1)
+        XCTAssertEqual(one.2, two.2)
+        XCTAssertEqual(one.2.count, 10, "5 copies × 2 episodes of 16 steps ended in 40 steps")
+    }
+
+    /// A checkpoint restores the network: a fresh trainer acts exactly as the one that wrote it.
+    func testCheckpointRestoresTheNetwork() throws {
+        let ppo = try Self.trainer(steps: 512)
+        _ = ppo.train()
+        let fresh = try Self.trainer(steps: 512, seed: 8)
+        try fresh.restore(from: ppo.checkpoint())
+        let images = (0..<3).flatMap { BrightColumnTask(generator: SeededGenerator(seed: UInt64($0))).withDraw() }
+        XCTAssertEqual(fresh.means(observations: images, rows: 3), ppo.means(observations: images, rows: 3))
+        XCTAssertEqual(fresh.counters, ppo.counters)
     }
 
     func testBadSettingsAreRefused() throws {

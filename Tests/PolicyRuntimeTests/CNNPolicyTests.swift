@@ -140,6 +140,28 @@ final class CNNPolicyTests: XCTestCase {
         return metadata
     }
 
+    /// Not a benchmark (`reflex bench vision` is): the CNN must leave most of the 5 ms
+    /// camera-to-command budget to capture and preprocessing, even on a busy machine.
+    func testActFitsTheCameraToCommandBudget() throws {
+        let policy = try CNNPolicy(file: Self.cnnFile(preprocessing: ImagePreprocessing(frames: 2)))
+        let observation = Self.image(policy.inputSize, seed: 4)
+        var actuators: [Float] = [0, 0]
+        var samples: [Double] = []
+        observation.withUnsafeBufferPointer { o in
+            actuators.withUnsafeMutableBufferPointer { a in
+                for i in 0..<1_100 {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    policy.act(observation: o, actuators: a)
+                    if i >= 100 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3) }
+                }
+            }
+        }
+        samples.sort()
+        let p50 = samples[samples.count / 2], p99 = samples[samples.count * 99 / 100]
+        print(String(format: "CNNPolicy.act, 2×64×64 → 8×8/4×16 → 4×4/2×32 → 128 → 2: p50 %.1f µs, p99 %.1f µs", p50, p99))
+        XCTAssertLessThan(p50, 2_500, "median CNN inference takes half the 5 ms camera-to-command budget")
+    }
+
     func testActDoesNotAllocate() throws {
         let policy = try CNNPolicy(file: Self.cnnFile())
         var observation = Self.image(policy.inputSize, seed: 9)
