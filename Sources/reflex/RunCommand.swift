@@ -100,7 +100,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let file = try PolicyFile.load(path: policy)
-        let mlp = try MLPPolicy(file: file)
+        // MLPPolicy or CNNPolicy, as the file's architecture says.
+        let deployed = try file.makePolicy()
         // The task's failure rule comes from the robot description recorded in the policy file.
         let description = try RobotDescription.parse(yaml: file.provenance.robotDescription, file: "\(policy) (robot description)")
         // A camera device reports pixels, not the robot's own sensors, so the failure rule cannot be judged then.
@@ -149,7 +150,7 @@ struct RunCommand: ParsableCommand {
         if let overrunStop { options.overrunPolicy = .stopAfter(consecutive: overrunStop) }
         // Sleeps end early on SIGINT/SIGTERM, so the safe values go out at once rather than at the next deadline.
         let clock = StoppableClock { StopSignal.requested }
-        let loop = ControlLoop(device: robot, policy: mlp, clock: clock, periodNanos: periodNanos, options: options)
+        let loop = ControlLoop(device: robot, policy: deployed, clock: clock, periodNanos: periodNanos, options: options)
         loop.stopRequested = { StopSignal.requested }
         loop.recorder = recorder
         let deployment = Deployment(loop: loop, rearm: rearm)
