@@ -13,7 +13,7 @@ import Synchronization
 /// caller claims the chunks it would have taken. At millions of copies per second a handoff has to be
 /// cheap: `DispatchQueue.concurrentPerform` costs several microseconds per call; here the caller publishes
 /// a job with two atomic stores, and workers that were busy a moment ago are spinning on it. A worker
-/// that has waited about a millisecond of spins without work parks on a condition variable, so idle
+/// that has spun for a fraction of a millisecond without work parks on a condition variable, so idle
 /// environments take no CPU.
 final class VectorWorkers: @unchecked Sendable {
     /// Threads that step copies, the caller included.
@@ -120,7 +120,7 @@ final class VectorWorkers: @unchecked Sendable {
                 while epoch == seen {
                     spins += 1
                     if spins & 255 == 0 { sched_yield() }
-                    if spins > 200_000 {
+                    if spins > 50_000 {
                         // Park: the caller looks at `sleepers` after publishing, we look at `epoch` after
                         // counting ourselves in, both sequentially consistent, so no wake-up is lost.
                         pthread_mutex_lock(mutex)
