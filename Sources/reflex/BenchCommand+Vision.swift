@@ -21,7 +21,7 @@ extension BenchRow {
 /// The `vision` row's measurements. Each part prints its lines and returns its figures; later parts
 /// (CNN latency, training time) are appended to `parts`.
 enum VisionBench {
-    static let parts: [(BenchContext) throws -> [String: Any]] = [renderAndPreprocess]
+    static let parts: [(BenchContext) throws -> [String: Any]] = [renderAndPreprocess, VisionCNNBench.cnnPolicy]
 
     /// Frames per second of: the floor camera alone at the description's native size and at 64×64, render +
     /// preprocess (the observation the policy reads), and whole camera-environment steps; plus the time to
