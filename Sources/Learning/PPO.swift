@@ -113,7 +113,8 @@ public final class PPO {
                         (o.baseAddress! + t * n * obsSize).update(from: s.baseAddress!, count: n * obsSize)
                     }
                 }
-                runBoth(lanes, {
+                // One lane: a rollout step's passes over a few rows are shorter than a thread handoff (measured).
+                runBoth(nil, {
                     self.stepDistribution.recompute(logits: self.actor.forward(self.stepObservations))
                 }, {
                     let values = self.critic.forward(self.stepObservations)

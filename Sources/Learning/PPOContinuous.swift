@@ -173,7 +173,8 @@ public final class PPOContinuous {
                     }
                 }
                 var means = emptyTensor
-                runBoth(lanes, {
+                // One lane: a rollout step's passes over a few rows are shorter than a thread handoff (measured).
+                runBoth(nil, {
                     means = self.actor.forward(self.stepObservations)
                 }, {
                     let values = self.critic.forward(self.stepObservations)
