@@ -63,6 +63,24 @@ struct RenderCommand: ParsableCommand {
     func run() throws {
         let (width, height) = try parsedSize()
         let file = try PolicyFile.load(path: policy)
+        let recording = try Self.record(
+            file, episodes: episodes, seed: seed, out: out, width: width, height: height, maxSteps: maxSteps)
+        for line in recording.summaries { print(line) }
+        print(recording.wroteLine)
+    }
+
+    /// What `record` wrote: one line per episode, and where the video went and how.
+    struct Recording {
+        var summaries: [String]
+        var wroteLine: String
+        var path: String
+    }
+
+    /// Plays `episodes` episodes of the policy in its robot's simulator and writes them as one video (also
+    /// used by `reflex train --video-every`).
+    static func record(
+        _ file: PolicyFile, episodes: Int, seed: UInt64, out: String, width: Int, height: Int, maxSteps: Int? = nil
+    ) throws -> Recording {
         let robot = file.provenance.robot
         let description = try RobotDescription.bundled(named: robot)
         var episode = try RenderedEpisodes(file: file, description: description)
@@ -118,16 +136,13 @@ struct RenderCommand: ParsableCommand {
             summaries.append(String(format: "episode %d: %d steps, return %.2f, %@%@", k + 1, step, total, ended, episode.summary))
         }
         writer.close()
-        for line in summaries { print(line) }
         let seconds = Double(writer.framesWritten) / fps
-        if writer.fellBack {
-            print("wrote \(writer.path) (Motion-JPEG .avi: this OpenCV cannot encode .mp4), \(writer.framesWritten) frames, \(width)x\(height) at \(String(format: "%.0f", fps)) fps, \(String(format: "%.1f", seconds)) s")
-        } else {
-            print("wrote \(writer.path) (\(writer.codec)), \(writer.framesWritten) frames, \(width)x\(height) at \(String(format: "%.0f", fps)) fps, \(String(format: "%.1f", seconds)) s")
-        }
+        let how = writer.fellBack ? "Motion-JPEG .avi: this OpenCV cannot encode .mp4" : writer.codec
+        let wrote = "wrote \(writer.path) (\(how)), \(writer.framesWritten) frames, \(width)x\(height) at \(String(format: "%.0f", fps)) fps, \(String(format: "%.1f", seconds)) s"
+        return Recording(summaries: summaries, wroteLine: wrote, path: writer.path)
     }
 
-    private func describe(_ action: Action?) -> String {
+    private static func describe(_ action: Action?) -> String {
         switch action {
         case nil: return "-"
         case let .discrete(i)?: return "choice \(i)"
@@ -136,7 +151,7 @@ struct RenderCommand: ParsableCommand {
     }
 
     /// White text on a black band in the top-left corner.
-    private func drawOverlay(on image: inout Image, lines: [String]) {
+    private static func drawOverlay(on image: inout Image, lines: [String]) {
         let scale = max(0.4, Double(image.height) / 900)
         let lineHeight = Double(Canvas.textSize("Ag", scale: scale).height) * 1.6 + 2
         let widest = lines.map { Canvas.textSize($0, scale: scale).width }.max() ?? 0

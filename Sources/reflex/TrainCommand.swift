@@ -51,6 +51,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Training threads: 2 runs the actor's and the critic's passes side by side, 1 in turn; the result is the same (default: 2 when there are two cores).")
     var threads: Int?
 
+    @Option(help: "Record one evaluation episode of the current deterministic policy as a video every N updates, in <run-dir>/videos/ (0: none).")
+    var videoEvery: Int = 0
+
     @Flag(help: "Print the summary as one JSON object on standard output.")
     var json = false
 
@@ -61,6 +64,7 @@ struct TrainCommand: ParsableCommand {
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
         if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be ≥ 0, got \(checkpointEvery)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        if videoEvery < 0 { throw ValidationError("--video-every must be ≥ 0, got \(videoEvery)") }
         if resume != nil && !settings.isEmpty {
             throw ValidationError("--resume continues with the run's own settings; --set cannot change them")
         }
@@ -127,12 +131,32 @@ struct TrainCommand: ParsableCommand {
             printError("Resuming \(runFolder) at update \(c.update), \(c.envSteps) env steps, \(formatDuration(c.seconds)) trained")
         }
 
+        var videos: [String] = []
+        func recordVideo(_ p: TrainingProgress) {
+            let provenance = Provenance(
+                robot: description.name, algorithm: trainer.algorithm, seed: trainer.seed, envSteps: p.envSteps,
+                meanReturn: p.lastEvaluation?.mean ?? 0, evaluationEpisodes: p.lastEvaluation?.episodes ?? 0,
+                trainingSeconds: p.elapsedSeconds, date: ISO8601DateFormatter().string(from: Date()),
+                reflexVersion: ReflexVersion.current, command: CommandLine.arguments.joined(separator: " "),
+                robotDescription: description.sourceText)
+            let path = runFolder + "/videos/" + String(format: "update-%05d.mp4", p.update)
+            do {
+                try FileManager.default.createDirectory(atPath: runFolder + "/videos", withIntermediateDirectories: true)
+                let file = try trainer.policyFile(description: description, provenance: provenance)
+                let recording = try RenderCommand.record(file, episodes: 1, seed: seed, out: path, width: 320, height: 240)
+                videos.append(recording.path)
+            } catch {
+                printError("warning: evaluation video for update \(p.update) not written: \(error)")
+            }
+        }
+
         StopSignal.install()
         let bar = ProgressLine(enabled: !quiet)
         let label = "\(description.name) \(trainer.algorithm)"
         let result = trainer.train(shouldStop: { StopSignal.requested }) { p in
             metrics.record(p)
             if checkpointEvery > 0 && p.update % checkpointEvery == 0 { saveCheckpoint() }
+            if videoEvery > 0 && p.update % videoEvery == 0 { recordVideo(p) }
             bar.update(progressText(label, p), now: p.elapsedSeconds, force: p.update == p.updates)
         }
         bar.finish()
@@ -162,7 +186,7 @@ struct TrainCommand: ParsableCommand {
                 "wall_seconds": result.wallSeconds, "mean_return": result.evaluation.mean,
                 "std_return": result.evaluation.std, "evaluation_episodes": result.evaluation.episodes,
                 "solved": result.solved, "interrupted": interrupted, "policy": policyPath, "run_dir": runFolder,
-                "metrics": metrics.path, "learning_curve": curvePath, "checkpoint": checkpointEvery > 0 ? checkpointPath : NSNull(),
+                "metrics": metrics.path, "learning_curve": curvePath, "videos": videos, "checkpoint": checkpointEvery > 0 ? checkpointPath : NSNull(),
             ])
         } else {
             if interrupted { print("Interrupted: stopping early and saving.") }
@@ -178,6 +202,7 @@ struct TrainCommand: ParsableCommand {
             print("Policy:   \(policyPath)")
             print("Metrics:  \(metrics.path)")
             print("Curve:    \(curvePath)")
+            if let last = videos.last { print("Videos:   \(videos.count) in \(runFolder)/videos (last: \(last))") }
             if checkpointEvery > 0 || interrupted { print("Resume:   reflex train \(description.name) --resume \(runFolder)") }
         }
         if !result.solved && !interrupted { throw ExitCode(2) }
