@@ -44,7 +44,7 @@ struct VirtualRobotCommand: ParsableCommand {
     @Flag(help: "Print only the listening line, no events.")
     var quiet = false
 
-    static let knownRobots = ["cartpole", "cartpole-rig", "diffdrive", "furuta", "furuta-balance", "pendulum"]
+    static let knownRobots = ["cartpole", "cartpole-rig", "diffdrive", "diffdrive-camera", "furuta", "furuta-balance", "pendulum"]
 
     /// The one place that turns a robot name into a plant: the bundled description `simulators/<robot>.yaml`
     /// (the same one training used), served with its channels.
