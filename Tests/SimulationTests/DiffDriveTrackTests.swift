@@ -145,11 +145,14 @@ final class DiffDriveTrackTests: XCTestCase {
         s.x = p.x - m.sensorOffset * cos(s.heading)
         s.y = p.y - m.sensorOffset * sin(s.heading)
         s.trackAngle = s.track.nearest(x: s.x, y: s.y, guess: ahead.theta).theta
-        var out = [Float](repeating: 0, count: 7)
+        var out = [Float](repeating: 0, count: m.description.sensors.count)
         m.observe(s, into: &out)
-        XCTAssertLessThan(out[4], 400, "middle sensor over the tape: \(out)")
-        XCTAssertGreaterThan(out[2], 700, "leftmost over the floor: \(out)")
-        XCTAssertGreaterThan(out[6], 700, "rightmost over the floor: \(out)")
+        // Channels: two wheel encoders, then the reflectance row left to right (an odd count, centred).
+        let row = Array(out[2...])
+        XCTAssertGreaterThanOrEqual(row.count, 3)
+        XCTAssertLessThan(row[row.count / 2], 400, "middle sensor over the tape: \(out)")
+        XCTAssertGreaterThan(row[0], 700, "leftmost over the floor: \(out)")
+        XCTAssertGreaterThan(row[row.count - 1], 700, "rightmost over the floor: \(out)")
     }
 
     func testTrainingAndEvaluationTracksAreDisjoint() throws {
