@@ -5,5 +5,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${TMPDIR:-/tmp}/reflex-test-protocol-$$
 trap 'rm -f "$out"' EXIT
 cc -std=c99 -Wall -Wextra -Werror -pedantic -fsanitize=address,undefined -fno-sanitize-recover=all -g \
-    -I"$here/../include" "$here/test_protocol.c" "$here"/../*.c -lm -o "$out"
+    -I"$here/../include" "$here"/*.c "$here"/../*.c -lm -o "$out"
 "$out" "$here/golden_frames.txt"

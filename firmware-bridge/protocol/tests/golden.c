@@ -1,0 +1,216 @@
+/* The golden messages: PROTOCOL.md's worked examples, printed into golden_frames.txt and checked against it. */
+#include "protocol_tests.h"
+
+/* ---- The example messages (golden frames, PROTOCOL.md's worked examples) ------------------------ */
+
+rfx_channel channel(const char *name, const char *unit, float min, float max, float safe) {
+    rfx_channel c;
+    c.name = str(name);
+    c.unit = str(unit);
+    c.min = min;
+    c.max = max;
+    c.safe_value = safe;
+    return c;
+}
+
+
+void golden_message(int index, rfx_message *m, const char **name) {
+    memset(m, 0, sizeof *m);
+    switch (index) {
+    case 0:
+        *name = "hello";
+        m->type = RFX_MSG_HELLO;
+        m->seq = 0;
+        m->body.hello.protocol_version = 1;
+        m->body.hello.watchdog_ms = 0;
+        m->body.hello.host_name = str("reflex");
+        break;
+    case 1:
+        *name = "identify_cartpole";
+        m->type = RFX_MSG_IDENTIFY;
+        m->seq = 0;
+        m->body.identify.fw_major = 1;
+        m->body.identify.fw_minor = 2;
+        m->body.identify.fw_patch = 3;
+        m->body.identify.period_us = 20000;
+        m->body.identify.watchdog_ms = 50;
+        m->body.identify.device_name = str("cartpole");
+        m->body.identify.sensor_count = 4;
+        m->body.identify.sensors[0] = channel("cart_position", "m", -4.8f, 4.8f, 0.0f);
+        m->body.identify.sensors[1] = channel("cart_velocity", "m/s", -INFINITY, INFINITY, 0.0f);
+        m->body.identify.sensors[2] = channel("pole_angle", "rad", -0.418879f, 0.418879f, 0.0f);
+        m->body.identify.sensors[3] = channel("pole_angular_velocity", "rad/s", -INFINITY, INFINITY, 0.0f);
+        m->body.identify.actuator_count = 1;
+        m->body.identify.actuators[0] = channel("cart_force", "N", -10.0f, 10.0f, 0.0f);
+        break;
+    case 2:
+        *name = "arm";
+        m->type = RFX_MSG_ARM;
+        m->seq = 1;
+        break;
+    case 3:
+        *name = "ack_arm";
+        m->type = RFX_MSG_ACK;
+        m->seq = 1;
+        m->body.ack.acked_seq = 1;
+        m->body.ack.acked_type = RFX_MSG_ARM;
+        m->body.ack.result = RFX_ACK_OK;
+        m->body.ack.status = RFX_STATUS_ARMED | RFX_STATUS_CONFIGURED;
+        break;
+    case 4:
+        *name = "actuate";
+        m->type = RFX_MSG_ACTUATE;
+        m->seq = 2;
+        m->body.actuate.count = 1;
+        m->body.actuate.values[0] = 2.5f;
+        break;
+    case 5:
+        *name = "sensors";
+        m->type = RFX_MSG_SENSORS;
+        m->seq = 258;
+        m->body.sensors.timestamp_us = 40000;
+        m->body.sensors.status = RFX_STATUS_ARMED | RFX_STATUS_CONFIGURED;
+        m->body.sensors.count = 4;
+        m->body.sensors.values[0] = 0.0125f;
+        m->body.sensors.values[1] = -0.5f;
+        m->body.sensors.values[2] = 0.0f;
+        m->body.sensors.values[3] = 1.0f;
+        break;
+    case 6:
+        *name = "heartbeat";
+        m->type = RFX_MSG_HEARTBEAT;
+        m->seq = 3;
+        m->body.heartbeat.status = 0;
+        break;
+    case 7:
+        *name = "fault_watchdog";
+        m->type = RFX_MSG_FAULT;
+        m->seq = 259;
+        m->body.fault.code = RFX_FAULT_WATCHDOG;
+        m->body.fault.detail = 52;
+        m->body.fault.timestamp_us = 1000000;
+        break;
+    case 8:
+        *name = "disarm";
+        m->type = RFX_MSG_DISARM;
+        m->seq = 4;
+        break;
+    case 9:
+        *name = "ack_disarm";
+        m->type = RFX_MSG_ACK;
+        m->seq = 260;
+        m->body.ack.acked_seq = 4;
+        m->body.ack.acked_type = RFX_MSG_DISARM;
+        m->body.ack.result = RFX_ACK_OK;
+        m->body.ack.status = RFX_STATUS_CONFIGURED;
+        break;
+    case 10:
+        *name = "get_link_stats";
+        m->type = RFX_MSG_GET_LINK_STATS;
+        m->seq = 5;
+        break;
+    default:
+        *name = "link_stats";
+        m->type = RFX_MSG_LINK_STATS;
+        m->seq = 261;
+        m->body.link_stats.request_seq = 5;
+        m->body.link_stats.timestamp_us = 2000000;
+        m->body.link_stats.frames = 1000;
+        m->body.link_stats.cobs_errors = 1;
+        m->body.link_stats.crc_errors = 2;
+        m->body.link_stats.version_errors = 3;
+        m->body.link_stats.short_errors = 4;
+        m->body.link_stats.long_errors = 5;
+        m->body.link_stats.payload_errors = 6;
+        m->body.link_stats.type_errors = 7;
+        m->body.link_stats.sequence_gaps = 8;
+        m->body.link_stats.rx_overruns = 9;
+        m->body.link_stats.tx_dropped = 10;
+        break;
+    }
+}
+
+static void print_hex(FILE *f, const uint8_t *b, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        fprintf(f, "%02x", b[i]);
+    }
+}
+
+/* Prints golden_frames.txt, and with `verbose` the raw frame before COBS (for PROTOCOL.md). */
+int print_golden(int verbose) {
+    int i;
+    printf("# Reflex wire protocol v1 golden frames: name, then the frame on the wire in hex\n");
+    printf("# (COBS-encoded, trailing 0x00 included). Generated by `test_protocol --print-golden`.\n");
+    for (i = 0; i < GOLDEN_COUNT; i++) {
+        rfx_message m;
+        const char *name;
+        uint8_t wire[RFX_MAX_WIRE_FRAME];
+        uint8_t raw[RFX_MAX_RAW_FRAME];
+        size_t n = 0, raw_n = 0;
+        golden_message(i, &m, &name);
+        if (rfx_message_encode(&m, wire, sizeof wire, &n) != RFX_OK) {
+            return 1;
+        }
+        if (verbose) {
+            uint16_t crc;
+            rfx_cobs_decode(wire, n - 1, raw, sizeof raw, &raw_n);
+            crc = (uint16_t)(raw[raw_n - 2] | (raw[raw_n - 1] << 8));
+            printf("%s raw ", name);
+            print_hex(stdout, raw, raw_n);
+            printf(" crc 0x%04X\n", crc);
+        }
+        printf("%s ", name);
+        print_hex(stdout, wire, n);
+        printf("\n");
+    }
+    return 0;
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+void test_golden(const char *path) {
+    FILE *f = fopen(path, "r");
+    char line[1200];
+    int seen = 0;
+    CHECK(f != NULL);
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        char fname[64];
+        char hex[1100];
+        uint8_t bytes[RFX_MAX_WIRE_FRAME];
+        uint8_t wire[RFX_MAX_WIRE_FRAME];
+        size_t blen = 0, n = 0, i;
+        int index, found = -1;
+        rfx_message m;
+        const char *name;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        if (sscanf(line, "%63s %1099s", fname, hex) != 2) {
+            CHECK(0);
+            continue;
+        }
+        for (i = 0; hex[i] && hex[i + 1] && blen < sizeof bytes; i += 2) {
+            bytes[blen++] = (uint8_t)(hex_value(hex[i]) * 16 + hex_value(hex[i + 1]));
+        }
+        for (index = 0; index < GOLDEN_COUNT; index++) {
+            golden_message(index, &m, &name);
+            if (strcmp(name, fname) == 0) found = index;
+        }
+        CHECK(found >= 0);
+        if (found < 0) continue;
+        golden_message(found, &m, &name);
+        CHECK(rfx_message_encode(&m, wire, sizeof wire, &n) == RFX_OK);
+        if (!(n == blen && memcmp(wire, bytes, n) == 0)) {
+            fprintf(stderr, "golden frame %s differs\n", fname);
+        }
+        CHECK(n == blen && memcmp(wire, bytes, n) == 0);
+        seen++;
+    }
+    fclose(f);
+    CHECK(seen == GOLDEN_COUNT);
+}
