@@ -23,8 +23,8 @@ public final class CNNPolicy: Policy {
     public let inputSize: Int
     public let outputSize: Int
     public let actuatorCount: Int
-    public let isCategorical: Bool
-    public let isSquashed: Bool
+    public var isCategorical: Bool { head.isCategorical }
+    public var isSquashed: Bool { head.isSquashed }
 
     /// Per convolution: input channels, height, width; filters, kernel, stride; output height, width;
     /// offsets of its weights `[filters, inC·k·k]` and bias `[filters]` in `storage`.
@@ -53,10 +53,8 @@ public final class CNNPolicy: Policy {
     private let bufferA: UnsafeMutablePointer<Float>
     private let bufferB: UnsafeMutablePointer<Float>
     private let output: UnsafeMutablePointer<Float>
-    private let choiceTable: UnsafeMutablePointer<Float>
-    private let low: UnsafeMutablePointer<Float>
-    private let high: UnsafeMutablePointer<Float>
-    private let fallback: UnsafeMutablePointer<Float>
+    /// Outputs to actuator values, as in `MLPPolicy` (tables in `storage`).
+    private let head: ActionHead
 
     /// Builds the runtime form of `file`; throws `.invalidPolicyFile` if its parts disagree or it is not a CNN.
     public init(file: PolicyFile) throws {
@@ -74,8 +72,6 @@ public final class CNNPolicy: Policy {
         inputSize = arch.inputSize
         outputSize = arch.outputSize
         actuatorCount = file.actuatorChannels.count
-        isCategorical = arch.head == .categorical
-        isSquashed = arch.head == .squashedGaussian
         usesTanh = arch.activation == .tanh
 
         var count = 0
@@ -109,10 +105,8 @@ public final class CNNPolicy: Policy {
         }
         largestActivation = Swift.max(largestActivation, widths.max() ?? 1)
 
-        let choiceOffset = count
-        count += outputSize * actuatorCount
-        let boundsOffset = count
-        count += 3 * actuatorCount
+        let headOffset = count
+        count += ActionHead.tableCount(outputSize: outputSize, actuatorCount: actuatorCount)
         let columnsOffset = count
         count += largestColumns
         let bufferOffset = count
@@ -136,23 +130,7 @@ public final class CNNPolicy: Policy {
         plansPointer = .allocate(capacity: Swift.max(plans.count, 1))
         plansPointer.initialize(from: plans, count: plans.count)
 
-        choiceTable = storage + choiceOffset
-        low = storage + boundsOffset
-        high = low + actuatorCount
-        fallback = high + actuatorCount
-        switch file.actionSpace {
-        case .discrete(let choices):
-            for (k, choice) in choices.enumerated() {
-                for (j, value) in choice.enumerated() { choiceTable[k * actuatorCount + j] = Float(value) }
-            }
-        case .continuous(let lows, let highs):
-            for j in 0..<actuatorCount {
-                low[j] = Float(lows[j])
-                high[j] = Float(highs[j])
-                let safe = Float(file.actuatorChannels[j].safeValue ?? 0)
-                fallback[j] = Swift.min(Swift.max(safe, low[j]), high[j])
-            }
-        }
+        head = ActionHead(file: file, tables: storage + headOffset)
         columns = storage + columnsOffset
         bufferA = storage + bufferOffset
         bufferB = bufferA + largestActivation
@@ -180,22 +158,7 @@ public final class CNNPolicy: Policy {
         precondition(actuators.count >= actuatorCount, "actuator buffer has \(actuators.count) values, policy writes \(actuatorCount)")
         guard let source = observation.baseAddress, let target = actuators.baseAddress else { return }
         forward(source, into: output)
-        if isCategorical {
-            var best = 0
-            var bestValue = -Float.infinity
-            for k in 0..<outputSize where output[k] > bestValue {
-                best = k
-                bestValue = output[k]
-            }
-            let row = choiceTable + best * actuatorCount
-            for j in 0..<actuatorCount { target[j] = row[j] }
-        } else {
-            for j in 0..<actuatorCount {
-                var mean = output[j]
-                if isSquashed { mean = low[j] + (fastTanh(mean) + 1) * 0.5 * (high[j] - low[j]) }
-                target[j] = mean.isNaN ? fallback[j] : Swift.min(Swift.max(mean, low[j]), high[j])
-            }
-        }
+        head.write(output, into: target)
     }
 
     /// Network outputs (logits or means) for one observation, as a new array (tests and tools; allocates).

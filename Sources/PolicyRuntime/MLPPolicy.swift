@@ -24,9 +24,9 @@ public final class MLPPolicy: Policy {
     public let outputSize: Int
     /// Actuator values per call.
     public let actuatorCount: Int
-    public let isCategorical: Bool
+    public var isCategorical: Bool { head.isCategorical }
     /// Squashed Gaussian head (SAC): the mean passes through tanh and is scaled onto the bounds.
-    public let isSquashed: Bool
+    public var isSquashed: Bool { head.isSquashed }
     /// Observations the network reads per step (`architecture.frames`); sensor values per frame are
     /// `inputSize / frames`.
     public let frames: Int
@@ -47,12 +47,8 @@ public final class MLPPolicy: Policy {
     /// Per observation channel: mean and sqrt(var + epsilon).
     private let normMean: UnsafeMutablePointer<Float>
     private let normStd: UnsafeMutablePointer<Float>
-    /// Categorical: `[outputSize, actuatorCount]` actuator values per choice.
-    private let choiceTable: UnsafeMutablePointer<Float>
-    /// Gaussian: per actuator, the bounds and the value used when the network emits NaN.
-    private let low: UnsafeMutablePointer<Float>
-    private let high: UnsafeMutablePointer<Float>
-    private let fallback: UnsafeMutablePointer<Float>
+    /// Outputs to actuator values (tables in `storage`).
+    private let head: ActionHead
     /// Ping-pong hidden activations, each `maxWidth` long, and the network output.
     private let scratchA: UnsafeMutablePointer<Float>
     private let scratchB: UnsafeMutablePointer<Float>
@@ -74,8 +70,6 @@ public final class MLPPolicy: Policy {
         inputSize = arch.inputSize
         outputSize = arch.outputSize
         actuatorCount = file.actuatorChannels.count
-        isCategorical = arch.head == .categorical
-        isSquashed = arch.head == .squashedGaussian
         usesTanh = arch.activation == .tanh
         layerCount = arch.layerCount
         frames = arch.frames
@@ -95,10 +89,8 @@ public final class MLPPolicy: Policy {
         }
         let normOffset = count
         count += 2 * inputSize
-        let choiceOffset = count
-        count += outputSize * actuatorCount
-        let boundsOffset = count
-        count += 3 * actuatorCount
+        let headOffset = count
+        count += ActionHead.tableCount(outputSize: outputSize, actuatorCount: actuatorCount)
         let scratchOffset = count
         count += 2 * maxWidth + outputSize
         storageCount = count
@@ -127,23 +119,7 @@ public final class MLPPolicy: Policy {
             clip = .infinity
         }
 
-        choiceTable = storage + choiceOffset
-        low = storage + boundsOffset
-        high = low + actuatorCount
-        fallback = high + actuatorCount
-        switch file.actionSpace {
-        case .discrete(let choices):
-            for (k, choice) in choices.enumerated() {
-                for (j, value) in choice.enumerated() { choiceTable[k * actuatorCount + j] = Float(value) }
-            }
-        case .continuous(let lows, let highs):
-            for j in 0..<actuatorCount {
-                low[j] = Float(lows[j])
-                high[j] = Float(highs[j])
-                let safe = Float(file.actuatorChannels[j].safeValue ?? 0)
-                fallback[j] = Swift.min(Swift.max(safe, low[j]), high[j])
-            }
-        }
+        head = ActionHead(file: file, tables: storage + headOffset)
 
         scratchA = storage + scratchOffset
         scratchB = scratchA + maxWidth
@@ -189,16 +165,7 @@ public final class MLPPolicy: Policy {
             source = UnsafePointer(stack)
         }
         forward(source, into: output)
-        if isCategorical {
-            let row = choiceTable + argmax(output) * actuatorCount
-            for j in 0..<actuatorCount { target[j] = row[j] }
-        } else {
-            for j in 0..<actuatorCount {
-                var mean = output[j]
-                if isSquashed { mean = low[j] + (fastTanh(mean) + 1) * 0.5 * (high[j] - low[j]) }
-                target[j] = mean.isNaN ? fallback[j] : Swift.min(Swift.max(mean, low[j]), high[j])
-            }
-        }
+        head.write(output, into: target)
     }
 
     /// Forgets the kept frames (a new episode): the next single frame fills the whole stack.
@@ -212,7 +179,7 @@ public final class MLPPolicy: Policy {
         precondition(observation.count >= inputSize, "observation has \(observation.count) values, policy reads \(inputSize)")
         guard let source = observation.baseAddress else { return 0 }
         forward(source, into: output)
-        return argmax(output)
+        return ActionHead.argmax(output, count: outputSize)
     }
 
     /// `actionIndex` for an array observation.
@@ -300,17 +267,5 @@ public final class MLPPolicy: Policy {
             i &+= 1
         }
         return sum
-    }
-
-    /// Index of the largest output; NaNs never win, ties go to the first.
-    @inline(__always)
-    private func argmax(_ values: UnsafeMutablePointer<Float>) -> Int {
-        var best = 0
-        var bestValue = -Float.infinity
-        for k in 0..<outputSize where values[k] > bestValue {
-            best = k
-            bestValue = values[k]
-        }
-        return best
     }
 }
