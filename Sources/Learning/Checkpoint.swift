@@ -15,6 +15,23 @@ public struct TrainingCounters: Codable, Sendable, Equatable {
     public var lastEvaluation: EvaluationResult?
 
     public init() {}
+
+    /// Records where training stands after an update (what a checkpoint saves) and returns the progress
+    /// report made of the same figures, so every trainer reports the same way.
+    public mutating func record(
+        update: Int, of updates: Int, envSteps: Int, totalSteps: Int, seconds: Double, recentReturns: [Double],
+        lastEvaluation: EvaluationResult?, metrics: UpdateMetrics
+    ) -> TrainingProgress {
+        self.update = update
+        self.envSteps = envSteps
+        self.seconds = seconds
+        self.recentReturns = recentReturns
+        self.lastEvaluation = lastEvaluation
+        let recentMean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
+        return TrainingProgress(
+            update: update, updates: updates, envSteps: envSteps, totalSteps: totalSteps, elapsedSeconds: seconds,
+            recentMeanReturn: recentMean, lastEvaluation: lastEvaluation, metrics: metrics)
+    }
 }
 
 /// A training checkpoint: every network's parameters, every optimizer's moments, normalizer statistics,

@@ -255,15 +255,9 @@ public final class PPOContinuous {
                 if evaluation.mean >= target { solved = true }
             }
             let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
-            counters.update = update
-            counters.envSteps = envSteps
-            counters.seconds = elapsed
-            counters.recentReturns = recentReturns
-            counters.lastEvaluation = lastEvaluation
-            progress(TrainingProgress(
-                update: update, updates: updates, envSteps: envSteps, totalSteps: updates * batch,
-                elapsedSeconds: elapsed, recentMeanReturn: recentReturns.isEmpty ? nil : recentMean,
-                lastEvaluation: lastEvaluation, metrics: metrics))
+            progress(counters.record(
+                update: update, of: updates, envSteps: envSteps, totalSteps: updates * batch, seconds: elapsed,
+                recentReturns: recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
             if solved { break }
         }
         if lastEvaluation == nil || !solved {

@@ -246,15 +246,9 @@ public final class PixelPPO {
             }
             let recentMean = recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
             let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
-            counters.update = update
-            counters.envSteps = envSteps
-            counters.seconds = elapsed
-            counters.recentReturns = recentReturns
-            counters.lastEvaluation = lastEvaluation
-            progress(TrainingProgress(
-                update: update, updates: updates, envSteps: envSteps, totalSteps: updates * batch,
-                elapsedSeconds: elapsed, recentMeanReturn: recentReturns.isEmpty ? nil : recentMean,
-                lastEvaluation: lastEvaluation, metrics: metrics))
+            progress(counters.record(
+                update: update, of: updates, envSteps: envSteps, totalSteps: updates * batch, seconds: elapsed,
+                recentReturns: recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
             if solved { break }
         }
         if lastLapEvaluation == nil || !solved {

@@ -248,16 +248,10 @@ public final class SAC {
             if iteration % reportEvery == 0 || solved || iteration == iterations {
                 let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
                 let report = (iteration + reportEvery - 1) / reportEvery
-                counters.update = report
-                counters.envSteps = envSteps
-                counters.seconds = elapsed
-                counters.recentReturns = recentReturns
-                counters.lastEvaluation = lastEvaluation
                 gradientUpdates = updates
-                progress(TrainingProgress(
-                    update: report, updates: reports, envSteps: envSteps, totalSteps: iterations * n,
-                    elapsedSeconds: elapsed, recentMeanReturn: recentReturns.isEmpty ? nil : recentMean,
-                    lastEvaluation: lastEvaluation, metrics: metrics))
+                progress(counters.record(
+                    update: report, of: reports, envSteps: envSteps, totalSteps: iterations * n, seconds: elapsed,
+                    recentReturns: recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
             }
             if solved { break }
         }
