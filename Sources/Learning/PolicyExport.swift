@@ -69,8 +69,33 @@ extension PPOContinuous {
 
 extension Evaluation {
     /// Evaluates a deployable continuous policy (its clipped mean action) on `episodes` copies.
+    ///
+    /// A policy with observation features keeps per-episode state (the previous reading, its frame
+    /// stack), so each copy gets its own instance of the policy, fed one raw reading per step as a
+    /// device would: `environment` then observes raw readings (`frames` 1, no features), and copy i's
+    /// actions come from `policy`'s file alone.
     public static func run(policy: MLPPolicy, environment: ContinuousVectorEnvironment, episodes: Int, seed: UInt64) -> EvaluationResult {
         let size = policy.actuatorCount
+        if policy.observationFeatures != nil {
+            precondition(
+                environment.observationSize == policy.sensorCount,
+                "a policy with observation features reads one raw reading of \(policy.sensorCount) values per step; the environment observes \(environment.observationSize)")
+            // The file was accepted by `policy`'s own init, so building more instances of it cannot fail.
+            let copies = (0..<episodes).map { i in i == 0 ? policy : ((try? MLPPolicy(file: policy.file)) ?? policy) }
+            policy.reset()
+            let width = policy.sensorCount
+            return run(environment: environment, episodes: episodes, seed: seed) { obs, count, actions in
+                obs.withUnsafeBufferPointer { o in
+                    actions.withUnsafeMutableBufferPointer { a in
+                        for e in 0..<count {
+                            copies[e].act(
+                                observation: UnsafeBufferPointer(rebasing: o[(e * width)..<((e + 1) * width)]),
+                                actuators: UnsafeMutableBufferPointer(rebasing: a[(e * size)..<((e + 1) * size)]))
+                        }
+                    }
+                }
+            }
+        }
         return run(environment: environment, episodes: episodes, seed: seed) { obs, count, actions in
             obs.withUnsafeBufferPointer { o in
                 actions.withUnsafeMutableBufferPointer { a in

@@ -74,6 +74,22 @@ public struct ConfigField<Config>: Sendable {
         }
     }
 
+    /// A list of names: `a,b` or `[a, b]`; `none`, `[]` or nothing clears it. Each name is a plain word
+    /// (letters, digits, `_`, `-`, `.`); repeated names are refused.
+    public static func names(_ key: String, _ path: WritableKeyPath<Config, [String]> & Sendable, _ summary: String) -> Self {
+        ConfigField(key: key, summary: summary) { config, text in
+            let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+            if inner.isEmpty || ["none", "null", "~"].contains(inner.lowercased()) { config[keyPath: path] = []; return }
+            let parts = inner.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_-."))
+            guard parts.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy(allowed.contains) }) else {
+                throw Problem("'\(text)' is not a list of names like [arm_encoder, pendulum_encoder]")
+            }
+            guard Set(parts).count == parts.count else { throw Problem("'\(text)' names a channel twice") }
+            config[keyPath: path] = parts
+        }
+    }
+
     /// One of a fixed set of words.
     public static func choice(_ key: String, _ path: WritableKeyPath<Config, String> & Sendable, _ choices: [String], _ summary: String) -> Self {
         ConfigField(key: key, summary: summary) { config, text in

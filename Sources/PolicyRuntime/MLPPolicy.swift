@@ -27,11 +27,16 @@ public final class MLPPolicy: Policy {
     public var isCategorical: Bool { head.isCategorical }
     /// Squashed Gaussian head (SAC): the mean passes through tanh and is scaled onto the bounds.
     public var isSquashed: Bool { head.isSquashed }
-    /// Observations the network reads per step (`architecture.frames`); sensor values per frame are
+    /// Observations the network reads per step (`architecture.frames`); values per frame are
     /// `inputSize / frames`.
     public let frames: Int
-    /// Sensor values per frame.
+    /// Sensor values per reading (the observation channels).
     public let sensorCount: Int
+    /// The file's observation features (cos/sin of angles, velocities), computed from each reading before
+    /// stacking and normalization; nil when the network reads the sensor values as they are.
+    public let observationFeatures: ObservationFeatureMap?
+    /// Values per stacked frame: the feature count, or `sensorCount`.
+    private let frameWidth: Int
 
     private let layerCount: Int
     private let usesTanh: Bool
@@ -56,6 +61,11 @@ public final class MLPPolicy: Policy {
     /// Frame-stacked policies fed one frame at a time: the last `frames` observations, newest first.
     private let stack: UnsafeMutablePointer<Float>
     private var stackFilled = false
+    /// Features of the current reading (`frameWidth`) and the previous reading (`sensorCount`), for
+    /// velocities; `featuresStarted` is false until the first reading after init or `reset()`.
+    private let featureValues: UnsafeMutablePointer<Float>
+    private let previousReading: UnsafeMutablePointer<Float>
+    private var featuresStarted = false
 
     /// Builds the runtime form of `file`; throws `.invalidPolicyFile` if its parts disagree.
     public init(file: PolicyFile) throws {
@@ -74,8 +84,14 @@ public final class MLPPolicy: Policy {
         layerCount = arch.layerCount
         frames = arch.frames
         sensorCount = file.observationChannels.count
+        observationFeatures = try file.featureMap()
+        frameWidth = arch.inputSize / max(arch.frames, 1)
         stack = .allocate(capacity: max(arch.inputSize, 1))
         stack.initialize(repeating: 0, count: max(arch.inputSize, 1))
+        featureValues = .allocate(capacity: max(frameWidth, 1))
+        featureValues.initialize(repeating: 0, count: max(frameWidth, 1))
+        previousReading = .allocate(capacity: max(sensorCount, 1))
+        previousReading.initialize(repeating: 0, count: max(sensorCount, 1))
 
         let widths = arch.layerSizes
         let maxWidth = widths.max() ?? 1
@@ -135,6 +151,8 @@ public final class MLPPolicy: Policy {
         storage.deinitialize(count: storageCount)
         storage.deallocate()
         stack.deallocate()
+        featureValues.deallocate()
+        previousReading.deallocate()
         sizes.deallocate()
         layerOffsets.deallocate()
     }
@@ -147,19 +165,30 @@ public final class MLPPolicy: Policy {
     /// training environment laid it out) or one frame of sensor values (`sensorCount`, as a device
     /// reports them); then it keeps the stack itself: the first frame after init or `reset()` fills
     /// every slot, as `FrameStack` does at an episode's start.
+    ///
+    /// A policy with `observationFeatures` always takes one reading (`sensorCount` values) per call, as a
+    /// device reports it: it computes the features (velocities against the previous call's reading; 0 at
+    /// the first call after init or `reset()`, as `FeatureVectorEnvironment` does at an episode's start),
+    /// stacks them when `frames` > 1, then normalizes.
     public func act(observation: UnsafeBufferPointer<Float>, actuators: UnsafeMutableBufferPointer<Float>) {
-        let stacking = frames > 1 && observation.count < inputSize
-        precondition(
-            observation.count >= (stacking ? sensorCount : inputSize),
-            "observation has \(observation.count) values, policy reads \(frames > 1 ? sensorCount : inputSize)")
+        let featured = observationFeatures != nil
+        let stacking = frames > 1 && (featured || observation.count < inputSize)
+        let reads = featured || stacking ? sensorCount : inputSize
+        precondition(observation.count >= reads, "observation has \(observation.count) values, policy reads \(reads)")
         precondition(actuators.count >= actuatorCount, "actuator buffer has \(actuators.count) values, policy writes \(actuatorCount)")
         guard var source = observation.baseAddress, let target = actuators.baseAddress else { return }
+        if let map = observationFeatures {
+            map.apply(source, previous: previousReading, first: !featuresStarted, into: featureValues)
+            featuresStarted = true
+            source = UnsafePointer(featureValues)
+        }
         if stacking {
+            let width = frameWidth
             if stackFilled {
-                (stack + sensorCount).update(from: stack, count: inputSize - sensorCount)
-                stack.update(from: source, count: sensorCount)
+                (stack + width).update(from: stack, count: inputSize - width)
+                stack.update(from: source, count: width)
             } else {
-                for k in 0..<frames { (stack + k * sensorCount).update(from: source, count: sensorCount) }
+                for k in 0..<frames { (stack + k * width).update(from: source, count: width) }
                 stackFilled = true
             }
             source = UnsafePointer(stack)
@@ -168,12 +197,15 @@ public final class MLPPolicy: Policy {
         head.write(output, into: target)
     }
 
-    /// Forgets the kept frames (a new episode): the next single frame fills the whole stack.
+    /// Forgets the kept frames and the previous reading (a new episode): the next single frame fills the
+    /// whole stack, and its velocities are 0.
     public func reset() {
         stackFilled = false
+        featuresStarted = false
     }
 
-    /// The index of the discrete choice the policy takes (argmax of the logits; the first on ties).
+    /// The index of the discrete choice the policy takes (argmax of the logits; the first on ties) for one
+    /// network input (`inputSize` values, as `logits` reads them).
     public func actionIndex(observation: UnsafeBufferPointer<Float>) -> Int {
         precondition(isCategorical, "actionIndex needs a categorical policy")
         precondition(observation.count >= inputSize, "observation has \(observation.count) values, policy reads \(inputSize)")
@@ -187,7 +219,8 @@ public final class MLPPolicy: Policy {
         observation.withUnsafeBufferPointer { actionIndex(observation: $0) }
     }
 
-    /// Network outputs (logits or means) for `count` observations laid out row-major `[count, inputSize]`,
+    /// Network outputs (logits or means) for `count` network inputs laid out row-major `[count, inputSize]`
+    /// (already featured and stacked: observation features are not applied here),
     /// written to `into` as `[count, outputSize]`. Does not allocate.
     public func logits(observations: UnsafeBufferPointer<Float>, count: Int, into outputs: UnsafeMutableBufferPointer<Float>) {
         precondition(count >= 0 && observations.count >= count * inputSize, "observations hold fewer than \(count) rows of \(inputSize)")

@@ -10,8 +10,9 @@ import Darwin
 /// Saving and loading a policy as one safetensors file.
 ///
 /// Tensors hold the weights and the normalizer statistics; `__metadata__` holds compact JSON strings
-/// (`architecture`, `observation_channels`, `actuator_channels`, `action_space`, `provenance`, `obs_norm`)
-/// plus the `format` tag and `format_version`. JSON cannot hold ±infinity (a channel range may be
+/// (`architecture`, `observation_channels`, `actuator_channels`, `action_space`, `provenance`, `obs_norm`,
+/// and only when present `image_preprocessing` and `observation_features`) plus the `format` tag and
+/// `format_version`. JSON cannot hold ±infinity (a channel range may be
 /// unbounded), so non-finite numbers are written as the strings `"inf"`, `"-inf"` and `"nan"`.
 extension PolicyFile {
     /// Metadata keys, shared with `check_policy_file.py`.
@@ -26,6 +27,8 @@ extension PolicyFile {
         static let observationNormalization = "obs_norm"
         /// Only in files trained from pixels, so sensor policies' files stay as they were.
         static let imagePreprocessing = "image_preprocessing"
+        /// Only in files whose policy reads derived features, so other files stay as they were.
+        static let observationFeatures = "observation_features"
     }
 
     /// The file's bytes. Deterministic: the same policy always gives the same bytes.
@@ -51,6 +54,9 @@ extension PolicyFile {
         ]
         if let imagePreprocessing {
             metadata[MetadataKey.imagePreprocessing] = try json(imagePreprocessing, MetadataKey.imagePreprocessing)
+        }
+        if let observationFeatures {
+            metadata[MetadataKey.observationFeatures] = try json(observationFeatures, MetadataKey.observationFeatures)
         }
         var tensors = weights
         if let norm = observationNormalization {
@@ -106,6 +112,8 @@ extension PolicyFile {
         let provenance = try field(Provenance.self, MetadataKey.provenance)
         let imagePreprocessing = metadata[MetadataKey.imagePreprocessing] == nil
             ? nil : try field(ImagePreprocessing.self, MetadataKey.imagePreprocessing)
+        let observationFeatures = metadata[MetadataKey.observationFeatures] == nil
+            ? nil : try field([ObservationFeature].self, MetadataKey.observationFeatures)
 
         var weights = contents.tensors
         var normalization: ObservationNormalization?
@@ -131,7 +139,8 @@ extension PolicyFile {
         let policy = PolicyFile(
             architecture: architecture, weights: weights, observationNormalization: normalization,
             observationChannels: observationChannels, actuatorChannels: actuatorChannels,
-            actionSpace: actionSpace, provenance: provenance, imagePreprocessing: imagePreprocessing
+            actionSpace: actionSpace, provenance: provenance, imagePreprocessing: imagePreprocessing,
+            observationFeatures: observationFeatures
         )
         if let problem = policy.firstProblem() {
             throw ReflexError(.invalidPolicyFile, "\(source): \(problem)")

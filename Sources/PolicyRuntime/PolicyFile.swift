@@ -25,11 +25,16 @@ public struct PolicyFile: Equatable, Sendable {
     /// policy trained from pixels; deployment runs this same pipeline. nil for a policy on plain sensors.
     /// Its `observationChannels` are then exactly the policy's observation channels.
     public var imagePreprocessing: ImagePreprocessing?
+    /// Derived values (cos/sin of encoder angles, wrap-aware velocities) computed from each raw reading
+    /// before normalization and frame stacking, as training computed them (`FeatureVectorEnvironment`);
+    /// nil when the network reads the sensor values as they are. The network then reads
+    /// `features.outputCount × frames` values; the observation channels stay the raw sensors.
+    public var observationFeatures: [ObservationFeature]?
 
     public init(
         architecture: PolicyArchitecture, weights: [String: Tensor], observationNormalization: ObservationNormalization?,
         observationChannels: [ChannelSpec], actuatorChannels: [ChannelSpec], actionSpace: ActionSpace, provenance: Provenance,
-        imagePreprocessing: ImagePreprocessing? = nil
+        imagePreprocessing: ImagePreprocessing? = nil, observationFeatures: [ObservationFeature]? = nil
     ) {
         self.architecture = architecture
         self.weights = weights
@@ -39,6 +44,30 @@ public struct PolicyFile: Equatable, Sendable {
         self.actionSpace = actionSpace
         self.provenance = provenance
         self.imagePreprocessing = imagePreprocessing
+        self.observationFeatures = observationFeatures
+    }
+
+    /// The checked feature map over the observation channels; nil without `observationFeatures`.
+    /// Throws `.invalidPolicyFile` naming the entry and the problem.
+    public func featureMap() throws -> ObservationFeatureMap? {
+        guard let features = observationFeatures else { return nil }
+        do {
+            return try ObservationFeatureMap(features: features, channels: observationChannels)
+        } catch let error as ObservationFeatureError {
+            throw ReflexError(.invalidPolicyFile, "policy: \(error.message)")
+        }
+    }
+
+    /// Values per frame the network reads: the feature count, or the observation channel count.
+    func frameWidth() -> Result<Int, ObservationFeatureError> {
+        guard let features = observationFeatures else { return .success(observationChannels.count) }
+        do {
+            return .success(try ObservationFeatureMap(features: features, channels: observationChannels).outputCount)
+        } catch let error as ObservationFeatureError {
+            return .failure(error)
+        } catch {
+            return .failure(ObservationFeatureError("observation_features: \(error)"))
+        }
     }
 
     /// Checks that the parts agree with each other; throws `.invalidPolicyFile` naming the first problem.
@@ -75,7 +104,17 @@ public struct PolicyFile: Equatable, Sendable {
         }
         if let problem = imageProblem() { return problem }
         guard arch.frames >= 1 else { return "architecture frames \(arch.frames) must be ≥ 1" }
-        guard arch.inputSize == observationChannels.count * arch.frames else {
+        if observationFeatures != nil {
+            guard !arch.isCNN, imagePreprocessing == nil else { return "observation_features apply to an mlp policy on sensor channels, not a cnn or camera policy" }
+            let width: Int
+            switch frameWidth() {
+            case .success(let w): width = w
+            case .failure(let error): return error.message
+            }
+            guard arch.inputSize == width * arch.frames else {
+                return "architecture input size \(arch.inputSize) does not match observation_features' \(width) values per reading × \(arch.frames) frames"
+            }
+        } else if arch.inputSize != observationChannels.count * arch.frames {
             if arch.frames == 1 {
                 return "architecture input size \(arch.inputSize) does not match \(observationChannels.count) observation channels"
             }
