@@ -102,10 +102,12 @@ public struct PolicyFile: Equatable, Sendable {
         guard arch.inputSize > 0, arch.outputSize > 0, arch.hiddenSizes.allSatisfy({ $0 > 0 }) else {
             return "architecture has a non-positive layer size: \(arch.layerSizes)"
         }
+        if observationFeatures != nil && (arch.isCNN || imagePreprocessing != nil) {
+            return "observation_features apply to an mlp policy on sensor channels, not a cnn or camera policy"
+        }
         if let problem = imageProblem() { return problem }
         guard arch.frames >= 1 else { return "architecture frames \(arch.frames) must be ≥ 1" }
         if observationFeatures != nil {
-            guard !arch.isCNN, imagePreprocessing == nil else { return "observation_features apply to an mlp policy on sensor channels, not a cnn or camera policy" }
             let width: Int
             switch frameWidth() {
             case .success(let w): width = w

@@ -49,6 +49,28 @@ final class InferenceAllocationTests: XCTestCase {
         }
     }
 
+    /// Observation features (cos/sin, wrap-aware velocity) and their frame stack are computed in place,
+    /// across episode resets as well.
+    func testActWithObservationFeaturesDoesNotAllocate() throws {
+        let p = try MLPPolicy(file: Fixtures.featurePolicy())
+        var reading: [Float] = [10, -1020]
+        var actuators: [Float] = [0]
+        let allocations: UInt64 = reading.withUnsafeMutableBufferPointer { r in
+            actuators.withUnsafeMutableBufferPointer { a in
+                p.act(observation: UnsafeBufferPointer(r), actuators: a)  // warm-up
+                allocation_counter_start()
+                for i in 0..<1_000 {
+                    r[1] = Float((i * 37) % 2048 - 1024)
+                    if i % 100 == 99 { p.reset() }
+                    p.act(observation: UnsafeBufferPointer(r), actuators: a)
+                }
+                return allocation_counter_stop()
+            }
+        }
+        XCTAssertEqual(allocations, 0, "a policy with observation features allocated \(allocations) times in 1,000 calls")
+        XCTAssertTrue(actuators[0] >= -10 && actuators[0] <= 10)
+    }
+
     /// The counter does count: an array built inside the window is seen.
     func testCounterSeesAnAllocation() {
         allocation_counter_start()

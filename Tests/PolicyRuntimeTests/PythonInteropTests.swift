@@ -35,7 +35,7 @@ final class PythonInteropTests: XCTestCase {
         guard try requireSafetensorsModule() else { return }
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for (name, policy) in [("cartpole", Fixtures.discretePolicy()), ("furuta", Fixtures.gaussianPolicy())] {
+        for (name, policy) in [("cartpole", Fixtures.discretePolicy()), ("furuta", Fixtures.gaussianPolicy()), ("features", Fixtures.featurePolicy())] {
             let path = directory + "/\(name).safetensors"
             try policy.write(to: path)
             let result = try run(["python3", script, path])
@@ -44,6 +44,7 @@ final class PythonInteropTests: XCTestCase {
             let shape = policy.architecture.expectedTensors[0].shape
             XCTAssertTrue(result.output.contains("tensor actor.0.weight shape=\(shape) dtype=float32"), result.output)
             XCTAssertTrue(result.output.hasSuffix("ok\n"), result.output)
+            XCTAssertEqual(result.output.contains("observation_features: pendulum_encoder [angle, velocity]"), name == "features", result.output)
         }
     }
 

@@ -53,6 +53,16 @@ def main(argv):
         except ValueError as error:
             print(f"{path}: metadata entry {key!r} is not JSON: {error}", file=sys.stderr)
             return 1
+    if "observation_features" in metadata:
+        # Optional: per encoder channel, cos/sin of counts x scale + offset and a wrap-aware velocity,
+        # computed before normalization; the network then reads more values than there are channels.
+        try:
+            features = json.loads(metadata["observation_features"], parse_constant=lambda c: float(c))
+            for entry in features:
+                print(f"observation_features: {entry['channel']} [{', '.join(entry['transforms'])}]")
+        except (ValueError, KeyError, TypeError) as error:
+            print(f"{path}: metadata entry 'observation_features' is not a list of channel entries: {error}", file=sys.stderr)
+            return 1
     architecture = json.loads(metadata["architecture"])
     head_input = architecture["input_size"]
     if architecture.get("kind") == "cnn":
