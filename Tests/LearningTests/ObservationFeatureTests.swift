@@ -161,6 +161,48 @@ final class ObservationFeatureTests: XCTestCase {
         XCTAssertLessThan(maxSpeed, 60)
     }
 
+    func testDeployedEvaluationEqualsTheTrainingPathOnThePlant() throws {
+        // Whole episodes on the faithful furuta plant: per-copy MLPPolicy instances fed raw readings
+        // (Evaluation.run(policy:…), as deployment) give the same returns as the network run on the
+        // wrapper's observations (as training evaluates): the same features, stacks and actions.
+        let description = try RobotDescription.bundled(named: "furuta")
+        let config = EnvironmentConfig(frames: 2, randomize: true, angles: ["arm_encoder", "pendulum_encoder"], velocities: ["pendulum_encoder"])
+        let features = try XCTUnwrap(try config.observationFeatures(for: description))
+        let width = 5, n = width * 2
+        let architecture = PolicyArchitecture(inputSize: n, hiddenSizes: [16], outputSize: 1, activation: .tanh, head: .gaussian, frames: 2)
+        var rng = SeededGenerator(seed: 4)
+        var weights: [String: Tensor] = [:]
+        for (name, shape) in architecture.expectedTensors {
+            weights[name] = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) })
+        }
+        let file = PolicyFile(
+            architecture: architecture, weights: weights,
+            observationNormalization: ObservationNormalization(mean: [Float](repeating: 0.1, count: n), variance: [Float](repeating: 0.5, count: n)),
+            observationChannels: description.sensors, actuatorChannels: description.actuators, actionSpace: description.actionSpace,
+            provenance: Provenance(
+                robot: "furuta", algorithm: "ppo", seed: 1, envSteps: 0, meanReturn: 0, evaluationEpisodes: 0, trainingSeconds: 0,
+                date: "", reflexVersion: "", command: "", robotDescription: ""),
+            observationFeatures: features)
+        let episodes = 3
+        let options = config.options(for: FurutaModel.self)
+        let deployed = Evaluation.run(
+            policy: try MLPPolicy(file: file),
+            environment: try PlantVectorEnvironment<FurutaModel>(description: description, count: episodes, threads: 1, options: options),
+            episodes: episodes, seed: 21)
+        let network = try MLPPolicy(file: file)
+        let wrapped = try FeatureVectorEnvironment(
+            try PlantVectorEnvironment<FurutaModel>(description: description, count: episodes, threads: 1, options: options),
+            map: try ObservationFeatureMap(features: features, channels: description.sensors), frames: 2)
+        var steps = 0
+        let trained = Evaluation.run(environment: wrapped, episodes: episodes, seed: 21) { obs, count, actions in
+            steps += 1
+            obs.withUnsafeBufferPointer { o in actions.withUnsafeMutableBufferPointer { network.logits(observations: o, count: count, into: $0) } }
+        }
+        XCTAssertEqual(deployed.returns, trained.returns)
+        XCTAssertEqual(deployed.returns.count, episodes)
+        XCTAssertGreaterThan(steps, 300, "whole episodes, not an early failure")
+    }
+
     // MARK: - Preset keys and training
 
     func testPresetKeysParseFromYAMLAndSet() throws {
