@@ -105,6 +105,7 @@ public final class ControlLoop {
         var tick = 0
         consecutiveOverruns = 0
         consecutiveStale = 0
+        policy.reset()  // readings from before this run (or before a reconnect) are not this run's history
         while tick < ticks {
             if stopRequested() { return emergencyStop(deadline: next) }
             clock.sleep(untilNanos: next)

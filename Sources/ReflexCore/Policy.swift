@@ -8,4 +8,13 @@ public protocol Policy: AnyObject {
     var actuatorChannels: [ChannelSpec] { get }
     /// Computes actuator values (`actuatorChannels.count`) from sensor values (`observationChannels.count`).
     func act(observation: UnsafeBufferPointer<Float>, actuators: UnsafeMutableBufferPointer<Float>)
+    /// Forgets what earlier readings left behind (stacked frames, the previous reading a velocity is taken
+    /// from): the next reading starts afresh. A control loop calls it when a run starts, including after a
+    /// reconnect, because the robot kept moving while nobody read it. Must not allocate.
+    func reset()
+}
+
+extension Policy {
+    /// Policies that keep nothing between calls have nothing to forget.
+    public func reset() {}
 }

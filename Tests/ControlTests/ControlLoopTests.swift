@@ -32,6 +32,28 @@ final class ControlLoopTests: XCTestCase {
         XCTAssertEqual(loop.statistics.latenessMicros.max, 0)
     }
 
+    /// A policy that remembers its previous reading (a velocity feature, stacked frames) must not carry it
+    /// from one run into the next: a reconnect starts a new run, and the robot kept moving in between.
+    func testEachRunStartsThePolicyAfresh() throws {
+        final class DifferencePolicy: Policy {
+            let observationChannels: [ChannelSpec], actuatorChannels: [ChannelSpec]
+            var previous: Float?
+            init(_ s: [ChannelSpec], _ a: [ChannelSpec]) { (observationChannels, actuatorChannels) = (s, a) }
+            func act(observation: UnsafeBufferPointer<Float>, actuators: UnsafeMutableBufferPointer<Float>) {
+                actuators[0] = previous.map { (observation[0] - $0) * 10 } ?? 0
+                previous = observation[0]
+            }
+            func reset() { previous = nil }
+        }
+        let clock = ManualClock()
+        let device = try makeDevice([[0.1], [0.2], [0.6], [0.7]])
+        let loop = ControlLoop(device: device, policy: DifferencePolicy(sensors, actuators), clock: clock, periodNanos: period)
+        try loop.run(ticks: 2, startNanos: clock.now)
+        try loop.run(ticks: 2, startNanos: clock.now)
+        XCTAssertEqual(device.written.map { $0.map { ($0 * 100).rounded() / 100 } }, [[0], [1], [0], [1]],
+                       "the second run's first command comes from its own first reading, not 0.2 → 0.6")
+    }
+
     func testOverrunIsCountedAndMissedTicksAreSkippedNotReplayed() throws {
         let clock = ManualClock()
         let device = try makeDevice([[0]])
