@@ -38,7 +38,9 @@ public struct PPOConfig: Codable, Equatable, Sendable {
     /// Hidden activation: `tanh` or `relu`.
     public var activation = "tanh"
     /// Evaluate the deterministic policy after each update once the recent training return reaches
-    /// this fraction of `solvedReturn` (evaluation costs time, so not before).
+    /// this fraction of `solvedReturn` (evaluation costs time, so not before); 0: after every update
+    /// (the bundled CartPole and Pendulum presets, whose evaluations are cheap and whose deterministic
+    /// policies solve long before the sampled ones' training returns come near the threshold).
     public var evaluationTrigger: Double = 0.9
     /// Mean deterministic return over `evaluationEpisodes` that counts as solved; nil: train the whole budget.
     public var solvedReturn: Double? = 475

@@ -134,20 +134,6 @@ public final class PPOContinuous {
         }
     }
 
-    /// Normalizes a tensor's rows in place with `norm`.
-    static func normalize(_ tensor: inout Tensor, with norm: (mean: [Float], std: [Float], clip: Float)?) {
-        guard let norm else { return }
-        let size = tensor.shape[1]
-        tensor.scalars.withUnsafeMutableBufferPointer { v in
-            for r in 0..<(v.count / max(size, 1)) {
-                for j in 0..<size {
-                    let z = (v[r * size + j] - norm.mean[j]) / norm.std[j]
-                    v[r * size + j] = min(max(z, -norm.clip), norm.clip)
-                }
-            }
-        }
-    }
-
     /// Trains until the deterministic policy reaches `solvedReturn` or the step budget is spent.
     public func train(
         shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }

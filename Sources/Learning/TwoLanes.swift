@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import NeuralNet
 
 /// Two pieces of work side by side: one on the calling thread, one on a persistent worker thread.
 ///
@@ -72,6 +71,3 @@ public enum TrainingThreads {
 func defaultTrainingThreads() -> Int {
     max(1, min(TrainingThreads.override ?? 2, ProcessInfo.processInfo.activeProcessorCount))
 }
-
-/// A shared empty tensor: assigning it allocates nothing (a fresh `Tensor(zeros:)` allocates its shape).
-let emptyTensor = Tensor(zeros: [0, 0])
