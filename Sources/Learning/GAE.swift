@@ -9,10 +9,23 @@
 public func generalizedAdvantages(
     rewards: [Float], values: [Float], dones: [Bool], lastValues: [Float], steps: Int, envs: Int, gamma: Float, lambda: Float
 ) -> (advantages: [Float], returns: [Float]) {
+    var advantages: [Float] = [], returns: [Float] = []
+    generalizedAdvantages(
+        rewards: rewards, values: values, dones: dones, lastValues: lastValues, steps: steps, envs: envs, gamma: gamma,
+        lambda: lambda, advantages: &advantages, returns: &returns)
+    return (advantages, returns)
+}
+
+/// The same into caller-owned arrays (resized to [steps × envs], keeping their capacity), so a trainer
+/// computes every update's advantages without allocating.
+public func generalizedAdvantages(
+    rewards: [Float], values: [Float], dones: [Bool], lastValues: [Float], steps: Int, envs: Int, gamma: Float, lambda: Float,
+    advantages: inout [Float], returns: inout [Float]
+) {
     precondition(rewards.count == steps * envs && values.count == steps * envs && dones.count == steps * envs)
     precondition(lastValues.count == envs)
-    var advantages = [Float](repeating: 0, count: steps * envs)
-    var returns = [Float](repeating: 0, count: steps * envs)
+    resize(&advantages, steps * envs, 0)
+    resize(&returns, steps * envs, 0)
     for e in 0..<envs {
         var running: Float = 0
         for t in stride(from: steps - 1, through: 0, by: -1) {
@@ -25,5 +38,4 @@ public func generalizedAdvantages(
             returns[i] = running + values[i]
         }
     }
-    return (advantages, returns)
 }

@@ -50,6 +50,17 @@ public final class PPO {
     private var minibatchReturns: [Float] = []
     private var dLogProb: [Float] = []
     private var dEntropy: [Float] = []
+    /// [epochs' shuffles of] 0..<batchSize: the order an epoch visits the rollout's samples in.
+    private var shuffledRows: [Int] = []
+    /// [copies] the actions of the current rollout step.
+    private var stepActions: [Int32] = []
+    private var rollout: RolloutBuffers<Int32>
+    /// The critic's half of a minibatch step, run on the worker lane (built once: see `TwoLanes`); it reads
+    /// `laneRows` and `laneOldValues` and leaves the loss in `laneValueLoss`.
+    private lazy var criticLane: () -> Void = { [unowned self] in self.criticMinibatchPass() }
+    private var laneRows: ArraySlice<Int> = []
+    private var laneOldValues: [Float] = []
+    private var laneValueLoss: Float = 0
 
     /// - Parameters:
     ///   - makeEnvironment: builds a vector environment with the given number of copies
@@ -68,6 +79,10 @@ public final class PPO {
             activation: config.activation, outputGain: 1, namePrefix: "critic", using: &rng)
         optimizer = Adam(
             parameters: actor.parameters + critic.parameters, learningRate: config.learningRate, epsilon: config.adamEpsilon)
+        rollout = RolloutBuffers(
+            steps: config.stepsPerRollout, copies: env.count, observationSize: env.observationSize, actionWidth: 1, zero: 0)
+        stepActions = Array(repeating: 0, count: env.count)
+        counters.recentReturns.reserveCapacity(21)  // the last 20 returns, and the one that pushes out the oldest
         threads = defaultTrainingThreads()
         lanes = threads > 1 ? TwoLanes() : nil
     }
@@ -76,27 +91,12 @@ public final class PPO {
     /// `progress` is called after every update.
     public func train(shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
         let c = config
-        let n = env.count, steps = c.stepsPerRollout, obsSize = env.observationSize
         let batch = c.batchSize
         let updates = max(1, c.totalSteps / batch)
         let start = MonotonicClock.now()
-
-        var obsBuffer = [Float](repeating: 0, count: batch * obsSize)
-        var actionBuffer = [Int32](repeating: 0, count: batch)
-        var logProbBuffer = [Float](repeating: 0, count: batch)
-        var rewardBuffer = [Float](repeating: 0, count: batch)
-        var doneBuffer = [Bool](repeating: false, count: batch)
-        var valueBuffer = [Float](repeating: 0, count: batch)
-        var actions = [Int32](repeating: 0, count: n)
-        var lastValues = [Float](repeating: 0, count: n)
-        var truncatedCopies = [Int](repeating: 0, count: n)
-        var finals = Tensor(zeros: [0, 0])
-        var recentReturns = counters.recentReturns
-        var envSteps = counters.envSteps
         var lastEvaluation = counters.lastEvaluation
         let secondsBefore = counters.seconds
         var solved = false
-        var metrics = UpdateMetrics()
 
         startEnvironment()
         actionHistory.reserveCapacity(updates * batch)
@@ -105,82 +105,17 @@ public final class PPO {
             if c.annealLearningRate {
                 optimizer.learningRate = c.learningRate * (1 - Float(update - 1) / Float(updates))
             }
-            // Collect a rollout.
-            for t in 0..<steps {
-                copyObservations(env.observations, rows: n, into: &stepObservations)
-                obsBuffer.withUnsafeMutableBufferPointer { o in
-                    stepObservations.scalars.withUnsafeBufferPointer { s in
-                        (o.baseAddress! + t * n * obsSize).update(from: s.baseAddress!, count: n * obsSize)
-                    }
-                }
-                // One lane: a rollout step's passes over a few rows are shorter than a thread handoff (measured).
-                runBoth(nil, {
-                    self.stepDistribution.recompute(logits: self.actor.forward(self.stepObservations))
-                }, {
-                    let values = self.critic.forward(self.stepObservations)
-                    for e in 0..<n { valueBuffer[t * n + e] = values.scalars[e] }
-                })
-                for e in 0..<n {
-                    let a = stepDistribution.sample(row: e, using: &rng)
-                    actions[e] = Int32(a)
-                    let i = t * n + e
-                    actionBuffer[i] = Int32(a)
-                    logProbBuffer[i] = stepDistribution.logProbability(row: e, action: a)
-                }
-                actionHistory.append(contentsOf: actions)
-                env.step(actions)
-                envSteps += n
-                var truncatedCount = 0
-                for e in 0..<n {
-                    let i = t * n + e
-                    rewardBuffer[i] = env.rewards[e]
-                    doneBuffer[i] = env.terminated[e] || env.truncated[e]
-                    if env.truncated[e] {
-                        truncatedCopies[truncatedCount] = e
-                        truncatedCount += 1
-                    }
-                }
-                if truncatedCount > 0 {
-                    finals.reshape(rows: truncatedCount, columns: obsSize)
-                    let final = env.finalObservations
-                    for k in 0..<truncatedCount {
-                        let e = truncatedCopies[k]
-                        for j in 0..<obsSize { finals.scalars[k * obsSize + j] = final[e * obsSize + j] }
-                    }
-                    let v = critic.forward(finals)
-                    for k in 0..<truncatedCount { rewardBuffer[t * n + truncatedCopies[k]] += c.gamma * v.scalars[k] }
-                }
-                for episode in env.finishedEpisodes {
-                    recentReturns.append(episode.score)
-                    if recentReturns.count > 20 { recentReturns.removeFirst() }
-                }
-                // Forward-only passes: let go of the observation buffers so the next step writes them in place.
-                actor.releaseCachedInputs()
-                critic.releaseCachedInputs()
-            }
-            copyObservations(env.observations, rows: n, into: &stepObservations)
-            do {
-                let v = critic.forward(stepObservations)
-                for e in 0..<n { lastValues[e] = v.scalars[e] }
-            }
-            let (advantages, returns) = generalizedAdvantages(
-                rewards: rewardBuffer, values: valueBuffer, dones: doneBuffer, lastValues: lastValues,
-                steps: steps, envs: n, gamma: c.gamma, lambda: c.gaeLambda)
-
-            metrics = optimize(
-                observations: obsBuffer, actions: actionBuffer, oldLogProbs: logProbBuffer, advantages: advantages,
-                returns: returns, oldValues: valueBuffer)
-
-            let recentMean = recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
-            if let target = c.solvedReturn, recentReturns.count >= 5, recentMean >= c.evaluationTrigger * target {
+            let metrics = self.update()
+            let recentMean = counters.recentMean
+            if let target = c.solvedReturn, counters.recentReturns.count >= 5, recentMean >= c.evaluationTrigger * target {
                 let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 1_000_003 &* UInt64(update))
                 lastEvaluation = evaluation
                 if evaluation.mean >= target { solved = true }
             }
             let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
             progress(counters.record(
-                update: update, of: updates, envSteps: envSteps, totalSteps: updates * batch, seconds: elapsed,
-                recentReturns: recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
+                update: update, of: updates, envSteps: counters.envSteps, totalSteps: updates * batch, seconds: elapsed,
+                recentReturns: counters.recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
             if solved { break }
         }
         if lastEvaluation == nil || !solved {
@@ -188,7 +123,70 @@ public final class PPO {
             solved = c.solvedReturn.map { lastEvaluation!.mean >= $0 } ?? false
         }
         let wall = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
-        return TrainingResult(envSteps: envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+        return TrainingResult(envSteps: counters.envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+    }
+
+    /// One update: collects a rollout, computes its advantages, optimizes on it. Allocates nothing once the
+    /// workspaces have their sizes (tested).
+    func update() -> UpdateMetrics {
+        for t in 0..<config.stepsPerRollout { collectStep(t) }
+        copyObservations(env.observations, rows: env.count, into: &stepObservations)
+        do {
+            let v = critic.forward(stepObservations)
+            for e in 0..<env.count { rollout.lastValues[e] = v.scalars[e] }
+        }
+        critic.releaseCachedInputs()
+        rollout.computeAdvantages(gamma: config.gamma, lambda: config.gaeLambda)
+        return optimize(
+            observations: rollout.observations, actions: rollout.actions, oldLogProbs: rollout.logProbs,
+            advantages: rollout.advantages, returns: rollout.returns, oldValues: rollout.values)
+    }
+
+    /// Step `t` of the rollout: every copy acts once (sampled from the policy) and the samples go into `rollout`.
+    func collectStep(_ t: Int) {
+        let c = config, n = env.count, obsSize = env.observationSize
+        copyObservations(env.observations, rows: n, into: &stepObservations)
+        rollout.storeObservations(stepObservations, step: t)
+        // One lane: a rollout step's passes over a few rows are shorter than a thread handoff (measured).
+        stepDistribution.recompute(logits: actor.forward(stepObservations))
+        do {
+            let values = critic.forward(stepObservations)
+            for e in 0..<n { rollout.values[t * n + e] = values.scalars[e] }
+        }
+        for e in 0..<n {
+            let a = stepDistribution.sample(row: e, using: &rng)
+            stepActions[e] = Int32(a)
+            let i = t * n + e
+            rollout.actions[i] = Int32(a)
+            rollout.logProbs[i] = stepDistribution.logProbability(row: e, action: a)
+        }
+        actionHistory.append(contentsOf: stepActions)
+        env.step(stepActions)
+        counters.envSteps += n
+        var truncatedCount = 0
+        for e in 0..<n {
+            let i = t * n + e
+            rollout.rewards[i] = env.rewards[e]
+            rollout.dones[i] = env.terminated[e] || env.truncated[e]
+            if env.truncated[e] {
+                rollout.truncatedCopies[truncatedCount] = e
+                truncatedCount += 1
+            }
+        }
+        if truncatedCount > 0 {
+            rollout.finals.reshape(rows: truncatedCount, columns: obsSize)
+            let final = env.finalObservations
+            for k in 0..<truncatedCount {
+                let e = rollout.truncatedCopies[k]
+                for j in 0..<obsSize { rollout.finals.scalars[k * obsSize + j] = final[e * obsSize + j] }
+            }
+            let v = critic.forward(rollout.finals)
+            for k in 0..<truncatedCount { rollout.rewards[t * n + rollout.truncatedCopies[k]] += c.gamma * v.scalars[k] }
+        }
+        counters.addFinished(env.finishedEpisodes)
+        // Forward-only passes: let go of the observation buffers so the next step writes them in place.
+        actor.releaseCachedInputs()
+        critic.releaseCachedInputs()
     }
 
     /// Brings the training environment to where `counters` say training stands: a fresh reset with `seed`
@@ -229,7 +227,9 @@ public final class PPO {
     ) -> UpdateMetrics {
         let c = config
         let batch = c.batchSize, mb = c.minibatchSize, obsSize = env.observationSize
-        var indices = Array(0..<batch)
+        // Each update starts from the identity order (so an update's minibatches depend on the generator alone).
+        resize(&shuffledRows, batch, 0)
+        for i in 0..<batch { shuffledRows[i] = i }
         var metrics = UpdateMetrics()
         minibatchObservations.reshape(rows: mb, columns: obsSize)
         resize(&minibatchActions, mb, 0)
@@ -239,10 +239,10 @@ public final class PPO {
         resize(&dEntropy, mb, -c.entropyCoefficient / Float(mb))
         var count = 0
         for _ in 0..<c.epochs {
-            indices.shuffle(using: &rng)
+            shuffledRows.shuffle(using: &rng)
             for start in stride(from: 0, to: batch, by: mb) {
                 metrics.add(minibatchStep(
-                    rows: indices[start..<(start + mb)], observations: observations, actions: actions, oldLogProbs: oldLogProbs,
+                    rows: shuffledRows[start..<(start + mb)], observations: observations, actions: actions, oldLogProbs: oldLogProbs,
                     advantages: advantages, returns: returns, oldValues: oldValues))
                 count += 1
             }
@@ -250,6 +250,17 @@ public final class PPO {
         metrics = metrics.averaged(over: count)
         metrics.gradientSteps = count
         return metrics
+    }
+
+    /// The critic's half of `minibatchStep`: value loss c_V · ½ · mean(max((V − R)², (V_clipped − R)²)) (or
+    /// unclipped) on the minibatch, and its backward pass.
+    private func criticMinibatchPass() {
+        let c = config
+        laneValueLoss = ppoValueLoss(
+            values: critic.forward(minibatchObservations), returns: minibatchReturns, oldValues: laneOldValues,
+            rows: laneRows, clip: c.clipValueLoss ? c.clipCoefficient : nil, coefficient: c.valueCoefficient,
+            gradient: &valueGradient)
+        _ = critic.backward(valueGradient)
     }
 
     /// One gradient step on the rollout's samples `rows`: gathers the minibatch, computes both losses and
@@ -277,7 +288,8 @@ public final class PPO {
         optimizer.zeroGradients()
 
         var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
-        var valueLoss: Float = 0
+        laneRows = rows
+        laneOldValues = oldValues
         runBoth(lanes, {
             // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · mean(H)
             self.minibatchDistribution.recompute(logits: self.actor.forward(self.minibatchObservations))
@@ -298,14 +310,11 @@ public final class PPO {
             }
             dist.gradient(actions: self.minibatchActions, dLogProb: self.dLogProb, dEntropy: self.dEntropy, into: &self.logitGradient)
             _ = self.actor.backward(self.logitGradient)
-        }, {
-            // Value: c_V · ½ · mean(max((V − R)², (V_clipped − R)²)) or unclipped.
-            valueLoss = ppoValueLoss(
-                values: self.critic.forward(self.minibatchObservations), returns: self.minibatchReturns, oldValues: oldValues,
-                rows: rows, clip: c.clipValueLoss ? c.clipCoefficient : nil, coefficient: c.valueCoefficient,
-                gradient: &self.valueGradient)
-            _ = self.critic.backward(self.valueGradient)
-        })
+        }, stored: criticLane)
+        let valueLoss = laneValueLoss
+        // Let go of the rollout's arrays, so the next rollout writes them in place.
+        laneRows = []
+        laneOldValues = []
         clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
         optimizer.update()
 

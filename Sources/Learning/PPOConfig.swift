@@ -38,7 +38,9 @@ public struct PPOConfig: Codable, Equatable, Sendable {
     /// Hidden activation: `tanh` or `relu`.
     public var activation = "tanh"
     /// Evaluate the deterministic policy after each update once the recent training return reaches
-    /// this fraction of `solvedReturn` (evaluation costs time, so not before).
+    /// this fraction of `solvedReturn` (evaluation costs time, so not before); 0: after every update
+    /// (the bundled CartPole and Pendulum presets, whose evaluations are cheap and whose deterministic
+    /// policies solve long before the sampled ones' training returns come near the threshold).
     public var evaluationTrigger: Double = 0.9
     /// Mean deterministic return over `evaluationEpisodes` that counts as solved; nil: train the whole budget.
     public var solvedReturn: Double? = 475
@@ -66,7 +68,8 @@ public struct PPOConfig: Codable, Equatable, Sendable {
 
     /// Tuned for the bundled CartPole: rl-baselines3-zoo's CartPole-v1 settings (8 copies × 32 steps,
     /// 20 epochs over one 256-sample minibatch, lr 1e-3 annealed, γ 0.98, λ 0.8, no entropy bonus),
-    /// which solve CartPole in far fewer environment steps than CleanRL's general defaults.
+    /// which solve CartPole in far fewer environment steps than CleanRL's general defaults, with an
+    /// evaluation after every update (presets/cartpole.yaml says why).
     public static var cartpole: PPOConfig {
         var c = PPOConfig()
         c.environments = 8
@@ -78,6 +81,7 @@ public struct PPOConfig: Codable, Equatable, Sendable {
         c.minibatches = 1
         c.epochs = 20
         c.entropyCoefficient = 0
+        c.evaluationTrigger = 0
         return c
     }
 }

@@ -60,6 +60,21 @@ public final class PPOContinuous {
     private var minibatchAdvantages: [Float] = []
     private var minibatchReturns: [Float] = []
     private var dLogProb: [Float] = []
+    /// [epochs' shuffles of] 0..<batchSize: the order an epoch visits the rollout's samples in.
+    private var shuffledRows: [Int] = []
+    private var rollout: RolloutBuffers<Float>
+    /// [copies × actions] the current step's actions clipped to the actuator range; [actions] one sample.
+    private var envActions: [Float]
+    private var sampled: [Float]
+    /// [observationSize] the normalizer's mean and σ as Float, refreshed every step (`refreshNormalization`).
+    private var normalizationMean: [Float]
+    private var normalizationStd: [Float]
+    /// The critic's half of a minibatch step, run on the worker lane (built once: see `TwoLanes`); it reads
+    /// `laneRows` and `laneOldValues` and leaves the loss in `laneValueLoss`.
+    private lazy var criticLane: () -> Void = { [unowned self] in self.criticMinibatchPass() }
+    private var laneRows: ArraySlice<Int> = []
+    private var laneOldValues: [Float] = []
+    private var laneValueLoss: Float = 0
     let actionSize: Int
     private let low: [Float]
     private let high: [Float]
@@ -84,6 +99,14 @@ public final class PPOContinuous {
             parameters: actor.parameters + [logStd] + critic.parameters, learningRate: config.learningRate,
             epsilon: config.adamEpsilon)
         observationStatistics = RunningMeanStd(size: env.observationSize)
+        rollout = RolloutBuffers(
+            steps: config.stepsPerRollout, copies: env.count, observationSize: env.observationSize,
+            actionWidth: env.actionSize, zero: 0)
+        envActions = Array(repeating: 0, count: env.count * env.actionSize)
+        sampled = Array(repeating: 0, count: env.actionSize)
+        normalizationMean = Array(repeating: 0, count: env.observationSize)
+        normalizationStd = Array(repeating: 1, count: env.observationSize)
+        counters.recentReturns.reserveCapacity(21)  // the last 20 returns, and the one that pushes out the oldest
         discountedReturns = [Float](repeating: 0, count: env.count)
         threads = defaultTrainingThreads()
         lanes = threads > 1 ? TwoLanes() : nil
@@ -111,153 +134,36 @@ public final class PPOContinuous {
         }
     }
 
-    /// Normalizes a tensor's rows in place with `norm`.
-    static func normalize(_ tensor: inout Tensor, with norm: (mean: [Float], std: [Float], clip: Float)?) {
-        guard let norm else { return }
-        let size = tensor.shape[1]
-        tensor.scalars.withUnsafeMutableBufferPointer { v in
-            for r in 0..<(v.count / max(size, 1)) {
-                for j in 0..<size {
-                    let z = (v[r * size + j] - norm.mean[j]) / norm.std[j]
-                    v[r * size + j] = min(max(z, -norm.clip), norm.clip)
-                }
-            }
-        }
-    }
-
     /// Trains until the deterministic policy reaches `solvedReturn` or the step budget is spent.
     public func train(
         shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }
     ) -> TrainingResult {
         let c = config
-        let n = env.count, steps = c.stepsPerRollout, obsSize = env.observationSize, aSize = actionSize
         let batch = c.batchSize
         let updates = max(1, c.totalSteps / batch)
         let start = MonotonicClock.now()
-
-        var obsBuffer = [Float](repeating: 0, count: batch * obsSize)
-        var actionBuffer = [Float](repeating: 0, count: batch * aSize)
-        var logProbBuffer = [Float](repeating: 0, count: batch)
-        var rewardBuffer = [Float](repeating: 0, count: batch)
-        var doneBuffer = [Bool](repeating: false, count: batch)
-        var valueBuffer = [Float](repeating: 0, count: batch)
-        var envActions = [Float](repeating: 0, count: n * aSize)
-        var sampled = [Float](repeating: 0, count: aSize)
-        var lastValues = [Float](repeating: 0, count: n)
-        var truncatedCopies = [Int](repeating: 0, count: n)
-        var finals = Tensor(zeros: [0, 0])
-        var recentReturns = counters.recentReturns
-        var envSteps = counters.envSteps
         var lastEvaluation = counters.lastEvaluation
         let secondsBefore = counters.seconds
         var solved = false
-        var metrics = UpdateMetrics()
 
         startEnvironment()
-        actionHistory.reserveCapacity(updates * batch * aSize)
+        actionHistory.reserveCapacity(updates * batch * actionSize)
         for update in stride(from: counters.update + 1, through: updates, by: 1) {
             if shouldStop() { break }
             if c.annealLearningRate {
                 optimizer.learningRate = c.learningRate * (1 - Float(update - 1) / Float(updates))
             }
-            for t in 0..<steps {
-                copyObservations(env.observations, rows: n, into: &stepObservations)
-                if c.normalizeObservations {
-                    stepObservations.scalars.withUnsafeBufferPointer { observationStatistics.update($0, rows: n) }
-                }
-                let norm = frozenNormalization
-                Self.normalize(&stepObservations, with: norm)
-                obsBuffer.withUnsafeMutableBufferPointer { o in
-                    stepObservations.scalars.withUnsafeBufferPointer { s in
-                        (o.baseAddress! + t * n * obsSize).update(from: s.baseAddress!, count: n * obsSize)
-                    }
-                }
-                var means = emptyTensor
-                // One lane: a rollout step's passes over a few rows are shorter than a thread handoff (measured).
-                runBoth(nil, {
-                    means = self.actor.forward(self.stepObservations)
-                }, {
-                    let values = self.critic.forward(self.stepObservations)
-                    for e in 0..<n { valueBuffer[t * n + e] = values.scalars[e] }
-                })
-                do {
-                    let dist = Gaussian(means: means, logStd: logStd.value.scalars)
-                    for e in 0..<n {
-                        let i = t * n + e
-                        sampled.withUnsafeMutableBufferPointer { dist.sample(row: e, using: &rng, into: $0.baseAddress!) }
-                        for j in 0..<aSize {
-                            actionBuffer[i * aSize + j] = sampled[j]
-                            envActions[e * aSize + j] = min(max(sampled[j], low[j]), high[j])
-                        }
-                        logProbBuffer[i] = sampled.withUnsafeBufferPointer { dist.logProbability(row: e, actions: $0.baseAddress!) }
-                    }
-                }
-                actionHistory.append(contentsOf: envActions)
-                env.step(envActions)
-                envSteps += n
-                var truncatedCount = 0
-                for e in 0..<n {
-                    let i = t * n + e
-                    var r = env.rewards[e]
-                    if c.normalizeRewards {
-                        discountedReturns[e] = discountedReturns[e] * c.gamma + r
-                        discountedReturns.withUnsafeBufferPointer {
-                            returnStatistics.update(UnsafeBufferPointer(rebasing: $0[e...e]), rows: 1)
-                        }
-                        let std = Float(returnStatistics.variance[0]).squareRoot() + 1e-8
-                        r = min(max(r / std, -c.rewardClip), c.rewardClip)
-                        if env.terminated[e] || env.truncated[e] { discountedReturns[e] = 0 }
-                    }
-                    rewardBuffer[i] = r
-                    doneBuffer[i] = env.terminated[e] || env.truncated[e]
-                    if env.truncated[e] {
-                        truncatedCopies[truncatedCount] = e
-                        truncatedCount += 1
-                    }
-                }
-                if truncatedCount > 0 {
-                    finals.reshape(rows: truncatedCount, columns: obsSize)
-                    let final = env.finalObservations
-                    for k in 0..<truncatedCount {
-                        let e = truncatedCopies[k]
-                        for j in 0..<obsSize { finals.scalars[k * obsSize + j] = final[e * obsSize + j] }
-                    }
-                    Self.normalize(&finals, with: norm)
-                    let v = critic.forward(finals)
-                    for k in 0..<truncatedCount { rewardBuffer[t * n + truncatedCopies[k]] += c.gamma * v.scalars[k] }
-                }
-                for episode in env.finishedEpisodes {
-                    recentReturns.append(episode.score)
-                    if recentReturns.count > 20 { recentReturns.removeFirst() }
-                }
-                // Forward-only passes: let go of the observation buffers so the next step writes them in place.
-                actor.releaseCachedInputs()
-                critic.releaseCachedInputs()
-            }
-            copyObservations(env.observations, rows: n, into: &stepObservations)
-            Self.normalize(&stepObservations, with: frozenNormalization)
-            do {
-                let v = critic.forward(stepObservations)
-                for e in 0..<n { lastValues[e] = v.scalars[e] }
-            }
-            let (advantages, returns) = generalizedAdvantages(
-                rewards: rewardBuffer, values: valueBuffer, dones: doneBuffer, lastValues: lastValues,
-                steps: steps, envs: n, gamma: c.gamma, lambda: c.gaeLambda)
-
-            metrics = optimize(
-                observations: obsBuffer, actions: actionBuffer, oldLogProbs: logProbBuffer, advantages: advantages,
-                returns: returns, oldValues: valueBuffer)
-
-            let recentMean = recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
-            if let target = c.solvedReturn, recentReturns.count >= 5, Self.reached(recentMean, target, fraction: c.evaluationTrigger) {
+            let metrics = self.update()
+            let recentMean = counters.recentMean
+            if let target = c.solvedReturn, counters.recentReturns.count >= 5, Self.reached(recentMean, target, fraction: c.evaluationTrigger) {
                 let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 1_000_003 &* UInt64(update))
                 lastEvaluation = evaluation
                 if evaluation.mean >= target { solved = true }
             }
             let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
             progress(counters.record(
-                update: update, of: updates, envSteps: envSteps, totalSteps: updates * batch, seconds: elapsed,
-                recentReturns: recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
+                update: update, of: updates, envSteps: counters.envSteps, totalSteps: updates * batch, seconds: elapsed,
+                recentReturns: counters.recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
             if solved { break }
         }
         if lastEvaluation == nil || !solved {
@@ -265,7 +171,123 @@ public final class PPOContinuous {
             solved = c.solvedReturn.map { lastEvaluation!.mean >= $0 } ?? false
         }
         let wall = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
-        return TrainingResult(envSteps: envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+        return TrainingResult(envSteps: counters.envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+    }
+
+    /// One update: collects a rollout, computes its advantages, optimizes on it. Allocates nothing once the
+    /// workspaces have their sizes (tested).
+    func update() -> UpdateMetrics {
+        for t in 0..<config.stepsPerRollout { collectStep(t) }
+        copyObservations(env.observations, rows: env.count, into: &stepObservations)
+        refreshNormalization()
+        normalizeRows(&stepObservations)
+        do {
+            let v = critic.forward(stepObservations)
+            for e in 0..<env.count { rollout.lastValues[e] = v.scalars[e] }
+        }
+        critic.releaseCachedInputs()
+        rollout.computeAdvantages(gamma: config.gamma, lambda: config.gaeLambda)
+        return optimize(
+            observations: rollout.observations, actions: rollout.actions, oldLogProbs: rollout.logProbs,
+            advantages: rollout.advantages, returns: rollout.returns, oldValues: rollout.values)
+    }
+
+    /// Step `t` of the rollout: the normalizer takes in the copies' observations, every copy acts once
+    /// (sampled from the policy, clipped for the environment) and the samples go into `rollout`.
+    func collectStep(_ t: Int) {
+        let c = config, n = env.count, obsSize = env.observationSize, aSize = actionSize
+        copyObservations(env.observations, rows: n, into: &stepObservations)
+        if c.normalizeObservations {
+            stepObservations.scalars.withUnsafeBufferPointer { observationStatistics.update($0, rows: n) }
+        }
+        refreshNormalization()
+        normalizeRows(&stepObservations)
+        rollout.storeObservations(stepObservations, step: t)
+        // One lane: a rollout step's passes over a few rows are shorter than a thread handoff (measured).
+        let means = actor.forward(stepObservations)
+        do {
+            let values = critic.forward(stepObservations)
+            for e in 0..<n { rollout.values[t * n + e] = values.scalars[e] }
+        }
+        do {
+            let dist = Gaussian(means: means, logStd: logStd.value.scalars)
+            for e in 0..<n {
+                let i = t * n + e
+                sampled.withUnsafeMutableBufferPointer { dist.sample(row: e, using: &rng, into: $0.baseAddress!) }
+                for j in 0..<aSize {
+                    rollout.actions[i * aSize + j] = sampled[j]
+                    envActions[e * aSize + j] = min(max(sampled[j], low[j]), high[j])
+                }
+                rollout.logProbs[i] = sampled.withUnsafeBufferPointer { dist.logProbability(row: e, actions: $0.baseAddress!) }
+            }
+        }
+        actionHistory.append(contentsOf: envActions)
+        env.step(envActions)
+        counters.envSteps += n
+        var truncatedCount = 0
+        for e in 0..<n {
+            let i = t * n + e
+            var r = env.rewards[e]
+            if c.normalizeRewards {
+                discountedReturns[e] = discountedReturns[e] * c.gamma + r
+                discountedReturns.withUnsafeBufferPointer {
+                    returnStatistics.update(UnsafeBufferPointer(rebasing: $0[e...e]), rows: 1)
+                }
+                let std = Float(returnStatistics.variance[0]).squareRoot() + 1e-8
+                r = min(max(r / std, -c.rewardClip), c.rewardClip)
+                if env.terminated[e] || env.truncated[e] { discountedReturns[e] = 0 }
+            }
+            rollout.rewards[i] = r
+            rollout.dones[i] = env.terminated[e] || env.truncated[e]
+            if env.truncated[e] {
+                rollout.truncatedCopies[truncatedCount] = e
+                truncatedCount += 1
+            }
+        }
+        if truncatedCount > 0 {
+            rollout.finals.reshape(rows: truncatedCount, columns: obsSize)
+            let final = env.finalObservations
+            for k in 0..<truncatedCount {
+                let e = rollout.truncatedCopies[k]
+                for j in 0..<obsSize { rollout.finals.scalars[k * obsSize + j] = final[e * obsSize + j] }
+            }
+            normalizeRows(&rollout.finals)
+            let v = critic.forward(rollout.finals)
+            for k in 0..<truncatedCount { rollout.rewards[t * n + rollout.truncatedCopies[k]] += c.gamma * v.scalars[k] }
+        }
+        counters.addFinished(env.finishedEpisodes)
+        // Forward-only passes: let go of the observation buffers so the next step writes them in place.
+        actor.releaseCachedInputs()
+        critic.releaseCachedInputs()
+    }
+
+    /// Sets `normalizationMean` and `normalizationStd` from the running statistics, in place (the figures
+    /// `frozenNormalization` gives, without building its arrays every step).
+    private func refreshNormalization() {
+        guard config.normalizeObservations else { return }
+        for j in 0..<observationStatistics.size {
+            normalizationMean[j] = Float(observationStatistics.mean[j])
+            normalizationStd[j] = (Float(observationStatistics.variance[j]) + Self.normalizationEpsilon).squareRoot()
+        }
+    }
+
+    /// Normalizes a [rows, observationSize] tensor in place with `normalizationMean` and `normalizationStd`
+    /// (as `normalize(_:with:)` with `frozenNormalization`); nothing when normalization is off.
+    private func normalizeRows(_ tensor: inout Tensor) {
+        guard config.normalizeObservations else { return }
+        let size = tensor.shape[1], clip = config.observationClip
+        normalizationMean.withUnsafeBufferPointer { mean in
+            normalizationStd.withUnsafeBufferPointer { std in
+                tensor.scalars.withUnsafeMutableBufferPointer { v in
+                    for r in 0..<(v.count / max(size, 1)) {
+                        for j in 0..<size {
+                            let z = (v[r * size + j] - mean[j]) / std[j]
+                            v[r * size + j] = min(max(z, -clip), clip)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `value` has come within `fraction` of `target`; for negative targets (costs) "within" means
@@ -296,7 +318,9 @@ public final class PPOContinuous {
     ) -> UpdateMetrics {
         let c = config
         let batch = c.batchSize, mb = c.minibatchSize, obsSize = env.observationSize, aSize = actionSize
-        var indices = Array(0..<batch)
+        // Each update starts from the identity order (so an update's minibatches depend on the generator alone).
+        resize(&shuffledRows, batch, 0)
+        for i in 0..<batch { shuffledRows[i] = i }
         var metrics = UpdateMetrics()
         minibatchObservations.reshape(rows: mb, columns: obsSize)
         resize(&minibatchActions, mb * aSize, 0)
@@ -306,12 +330,12 @@ public final class PPOContinuous {
         resize(&logStdGradient, aSize, 0)
         var count = 0
         epochs: for _ in 0..<c.epochs {
-            indices.shuffle(using: &rng)
+            shuffledRows.shuffle(using: &rng)
             var epochKL: Float = 0
             var epochMinibatches = 0
             for start in stride(from: 0, to: batch, by: mb) {
                 let step = minibatchStep(
-                    rows: indices[start..<(start + mb)], observations: observations, actions: actions, oldLogProbs: oldLogProbs,
+                    rows: shuffledRows[start..<(start + mb)], observations: observations, actions: actions, oldLogProbs: oldLogProbs,
                     advantages: advantages, returns: returns, oldValues: oldValues)
                 metrics.add(step)
                 epochKL += step.approxKL
@@ -323,6 +347,16 @@ public final class PPOContinuous {
         metrics = metrics.averaged(over: count)
         metrics.gradientSteps = count
         return metrics
+    }
+
+    /// The critic's half of `minibatchStep` (see `PPO`).
+    private func criticMinibatchPass() {
+        let c = config
+        laneValueLoss = ppoValueLoss(
+            values: critic.forward(minibatchObservations), returns: minibatchReturns, oldValues: laneOldValues,
+            rows: laneRows, clip: c.clipValueLoss ? c.clipCoefficient : nil, coefficient: c.valueCoefficient,
+            gradient: &valueGradient)
+        _ = critic.backward(valueGradient)
     }
 
     /// One gradient step on the rollout's samples `rows` (see `PPO.minibatchStep`); allocates nothing once
@@ -349,7 +383,8 @@ public final class PPOContinuous {
         optimizer.zeroGradients()
 
         var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
-        var valueLoss: Float = 0
+        laneRows = rows
+        laneOldValues = oldValues
         runBoth(lanes, {
             // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · H
             let dist = Gaussian(means: self.actor.forward(self.minibatchObservations), logStd: self.logStd.value.scalars)
@@ -373,13 +408,11 @@ public final class PPOContinuous {
                 means: &self.meanGradient, logStd: &self.logStdGradient)
             _ = self.actor.backward(self.meanGradient)
             for j in 0..<aSize { self.logStd.grad.scalars[j] += self.logStdGradient[j] }
-        }, {
-            valueLoss = ppoValueLoss(
-                values: self.critic.forward(self.minibatchObservations), returns: self.minibatchReturns, oldValues: oldValues,
-                rows: rows, clip: c.clipValueLoss ? c.clipCoefficient : nil, coefficient: c.valueCoefficient,
-                gradient: &self.valueGradient)
-            _ = self.critic.backward(self.valueGradient)
-        })
+        }, stored: criticLane)
+        let valueLoss = laneValueLoss
+        // Let go of the rollout's arrays, so the next rollout writes them in place.
+        laneRows = []
+        laneOldValues = []
         clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
         optimizer.update()
 

@@ -51,6 +51,34 @@ public final class SAC {
     let offset: [Float]
     let targetEntropy: Float
 
+    // Workspaces, sized on first use and reused, so an environment step and a gradient step do not allocate.
+    /// The twin critics with their targets, each with its own workspaces (they run side by side on two lanes).
+    private let critic1: TwinCritic
+    private let critic2: TwinCritic
+    /// What the critics' lanes do next (`bothCritics`).
+    private var criticPhase = TwinCritic.Phase.target
+    /// The second critic's lane (built once: see `TwoLanes`).
+    private lazy var secondCriticLane: () -> Void = { [unowned self] in self.critic2.run(self.criticPhase, inputs: self.criticInputs) }
+    /// [copies, observationSize] the copies' observations before the step; [copies × actions] their actions.
+    private var stepObservations = Tensor(zeros: [0, 0])
+    private var envActions: [Float] = []
+    private var stepSample = Sample()
+    /// The gradient step's minibatch: [batch] replay rows; [batch, observationSize] observations and next
+    /// observations; [batch × actions] actions; [batch] rewards and terminated flags.
+    private var batchRows: [Int] = []
+    private var batchObservations = Tensor(zeros: [0, 0])
+    private var batchNextObservations = Tensor(zeros: [0, 0])
+    private var batchActions: [Float] = []
+    private var batchRewards: [Float] = []
+    private var batchTerminated: [Float] = []
+    /// a' ~ π(s') for the targets; a ~ π(s) for the actor step.
+    private var nextSample = Sample()
+    private var actorSample = Sample()
+    /// The critics' inputs and the regression targets, read by both lanes.
+    private var criticInputs = TwinCritic.Inputs()
+    /// [batch, 2 × actions] ∂L/∂(actor output).
+    private var actorOutputGradient = Tensor(zeros: [0, 0])
+
     public init(config: SACConfig, seed: UInt64, makeEnvironment: @escaping (Int) -> ContinuousVectorEnvironment) {
         self.config = config
         self.seed = seed
@@ -78,12 +106,15 @@ public final class SAC {
         rng = generator
         Self.copy(from: q1, to: q1Target)
         Self.copy(from: q2, to: q2Target)
+        critic1 = TwinCritic(network: q1, target: q1Target, observationSize: observationSize, actionSize: actionSize)
+        critic2 = TwinCritic(network: q2, target: q2Target, observationSize: observationSize, actionSize: actionSize)
         actorOptimizer = Adam(parameters: actor.parameters, learningRate: config.policyLearningRate)
         qOptimizer = Adam(parameters: q1.parameters + q2.parameters, learningRate: config.qLearningRate)
         logAlpha = Parameter(name: "log_alpha", value: Tensor(repeating: logf(config.alpha), shape: [1]))
         alphaOptimizer = Adam(parameters: [logAlpha], learningRate: config.qLearningRate)
         buffer = ReplayBuffer(
             capacity: min(config.bufferSize, max(config.totalSteps, 1)), observationSize: observationSize, actionSize: actionSize)
+        counters.recentReturns.reserveCapacity(21)  // the last 20 returns, and the one that pushes out the oldest
     }
 
     /// Threads for training: 1, or 2 to run the twin critics' passes side by side. The critics share
@@ -93,9 +124,10 @@ public final class SAC {
     }
     private lazy var lanes: TwoLanes? = threads > 1 ? TwoLanes() : nil
 
-    /// Runs `first` and `second`, on both lanes when there are two.
-    private func both(_ first: () -> Void, _ second: () -> Void) {
-        runBoth(lanes, first, second)
+    /// Runs `phase` on both critics, side by side when there are two lanes.
+    private func bothCritics(_ phase: TwinCritic.Phase) {
+        criticPhase = phase
+        runBoth(lanes, { self.critic1.run(phase, inputs: self.criticInputs) }, stored: secondCriticLane)
     }
 
     public var alpha: Float { config.autotune ? expf(logAlpha.value.scalars[0]) : config.alpha }
@@ -104,9 +136,9 @@ public final class SAC {
         for (s, t) in zip(source.parameters, target.parameters) { t.value = s.value }
     }
 
-    /// θ' ← τ θ + (1 − τ) θ'
-    static func polyak(from source: Sequential, to target: Sequential, tau: Float) {
-        for (s, t) in zip(source.parameters, target.parameters) {
+    /// θ' ← τ θ + (1 − τ) θ' for each pair of parameters.
+    static func polyak(from source: [Parameter], to target: [Parameter], tau: Float) {
+        for (s, t) in zip(source, target) {
             t.value.scalars.withUnsafeMutableBufferPointer { tv in
                 s.value.scalars.withUnsafeBufferPointer { sv in
                     for i in tv.indices { tv[i] = tau * sv[i] + (1 - tau) * tv[i] }
@@ -121,12 +153,13 @@ public final class SAC {
         config.logStdMin + 0.5 * (config.logStdMax - config.logStdMin) * (fastTanh(raw) + 1)
     }
 
-    /// Samples squashed actions for `rows` observations with the reparameterization trick.
-    /// Returns actions in actuator units [rows × A], log π [rows], and what the actor's backward needs.
-    func sampleActions(_ observations: Tensor) -> Sample {
+    /// Samples squashed actions for `rows` observations with the reparameterization trick into `s`:
+    /// actions in actuator units [rows × A], log π [rows], and what the actor's backward needs.
+    /// The actor keeps its input for a backward pass; a forward-only caller lets go of it.
+    func sampleActions(_ observations: Tensor, into s: inout Sample) {
         let rows = observations.shape[0], a = actionSize
         let out = actor.forward(observations)
-        var s = Sample(rows: rows, actionSize: a)
+        s.resize(rows: rows, actionSize: a)
         for r in 0..<rows {
             var logProb: Float = 0
             for j in 0..<a {
@@ -150,45 +183,50 @@ public final class SAC {
             }
             s.logProb[r] = logProb
         }
-        return s
     }
 
+    /// Squashed-Gaussian samples, each array [rows × A] except `logProb` [rows].
     struct Sample {
-        var actions: [Float], tanhU: [Float], eps: [Float], sigma: [Float], raw: [Float], dLogProbDU: [Float], logProb: [Float]
-        init(rows: Int, actionSize: Int) {
+        var actions: [Float] = [], tanhU: [Float] = [], eps: [Float] = [], sigma: [Float] = [], raw: [Float] = []
+        var dLogProbDU: [Float] = [], logProb: [Float] = []
+
+        /// Sizes the arrays for `rows` samples, keeping their capacity (contents are overwritten by the caller).
+        mutating func resize(rows: Int, actionSize: Int) {
             let n = rows * actionSize
-            actions = Array(repeating: 0, count: n)
-            tanhU = actions; eps = actions; sigma = actions; raw = actions; dLogProbDU = actions
-            logProb = Array(repeating: 0, count: rows)
+            guard actions.count != n || logProb.count != rows else { return }
+            Learning.resize(&actions, n, 0)
+            Learning.resize(&tanhU, n, 0)
+            Learning.resize(&eps, n, 0)
+            Learning.resize(&sigma, n, 0)
+            Learning.resize(&raw, n, 0)
+            Learning.resize(&dLogProbDU, n, 0)
+            Learning.resize(&logProb, rows, 0)
         }
     }
 
-    /// [obs | action] rows for the critics.
-    func criticInput(observations: [Float], actions: [Float], rows: Int) -> Tensor {
+    /// Writes [obs | action] rows for the critics into `x` ([rows, observationSize + actionSize]).
+    func fillCriticInput(_ x: inout Tensor, observations: [Float], actions: [Float], rows: Int) {
         let os = observationSize, a = actionSize, w = os + a
-        var x = Tensor(zeros: [rows, w])
-        for r in 0..<rows {
-            for k in 0..<os { x.scalars[r * w + k] = observations[r * os + k] }
-            for k in 0..<a { x.scalars[r * w + os + k] = actions[r * a + k] }
+        x.reshape(rows: rows, columns: w)
+        x.scalars.withUnsafeMutableBufferPointer { x in
+            for r in 0..<rows {
+                for k in 0..<os { x[r * w + k] = observations[r * os + k] }
+                for k in 0..<a { x[r * w + os + k] = actions[r * a + k] }
+            }
         }
-        return x
     }
 
     /// Trains until the deterministic policy reaches `solvedReturn` or the step budget is spent.
     public func train(shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
         let c = config
-        let n = env.count, os = observationSize, a = actionSize
+        let n = env.count, a = actionSize
         let start = MonotonicClock.now()
         let iterations = max(1, c.totalSteps / n)
-        var envActions = [Float](repeating: 0, count: n * a)
-        var recentReturns = counters.recentReturns
-        var envSteps = counters.envSteps
         var lastEvaluation = counters.lastEvaluation
         let secondsBefore = counters.seconds
         var solved = false
         var metrics = UpdateMetrics()
-        var updates = gradientUpdates
-        var nextEvaluation = (envSteps / c.evaluationInterval + 1) * c.evaluationInterval
+        var nextEvaluation = (counters.envSteps / c.evaluationInterval + 1) * c.evaluationInterval
         let reportEvery = max(1, 200 / n)
 
         startEnvironment()
@@ -197,49 +235,26 @@ public final class SAC {
         for iteration in stride(from: counters.envSteps / n + 1, through: iterations, by: 1) {
             if shouldStop() {
                 // Stopping between reports: record where training stands, so a checkpoint taken now resumes exactly.
-                counters.envSteps = envSteps
                 counters.seconds = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
-                counters.recentReturns = recentReturns
                 counters.lastEvaluation = lastEvaluation
-                gradientUpdates = updates
                 break
             }
-            let observations = env.observations
-            if envSteps < c.learningStarts {
-                for i in 0..<(n * a) {
-                    let j = i % a
-                    envActions[i] = offset[j] + scale[j] * Float.random(in: -1...1, using: &rng)
-                }
-            } else {
-                envActions = sampleActions(Tensor(shape: [n, os], scalars: observations)).actions
-            }
-            actionHistory.append(contentsOf: envActions)
-            env.step(envActions)
-            envSteps += n
-            for e in 0..<n {
-                let ended = env.terminated[e] || env.truncated[e]
-                let next = ended ? env.finalObservations[(e * os)..<((e + 1) * os)] : env.observations[(e * os)..<((e + 1) * os)]
-                buffer.add(
-                    observation: observations[(e * os)..<((e + 1) * os)], action: envActions[(e * a)..<((e + 1) * a)],
-                    reward: env.rewards[e], nextObservation: next, terminated: env.terminated[e])
-            }
-            for episode in env.finishedEpisodes {
-                recentReturns.append(episode.score)
-                if recentReturns.count > 20 { recentReturns.removeFirst() }
-            }
-            if envSteps >= c.learningStarts && buffer.count >= c.batchSize {
+            collectStep()
+            if counters.envSteps >= c.learningStarts && buffer.count >= c.batchSize {
                 for _ in 0..<c.gradientSteps {
-                    updates += 1
-                    metrics = update(step: updates)
+                    gradientUpdates += 1
+                    metrics = update(step: gradientUpdates)
                 }
             }
-            let recentMean = recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
+            let envSteps = counters.envSteps
             if envSteps >= nextEvaluation {
                 nextEvaluation += c.evaluationInterval
                 // Off-policy runs are short and an evaluation costs a few milliseconds (batched copies), so
                 // evaluate on schedule once learning has started, unless the trigger says to wait.
                 if let target = c.solvedReturn, envSteps > c.learningStarts,
-                   c.evaluationTrigger <= 0 || (recentReturns.count >= 2 && PPOContinuous.reached(recentMean, target, fraction: c.evaluationTrigger)) {
+                   c.evaluationTrigger <= 0
+                    || (counters.recentReturns.count >= 2
+                        && PPOContinuous.reached(counters.recentMean, target, fraction: c.evaluationTrigger)) {
                     let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 1_000_003 &* UInt64(iteration))
                     lastEvaluation = evaluation
                     if evaluation.mean >= target { solved = true }
@@ -248,10 +263,9 @@ public final class SAC {
             if iteration % reportEvery == 0 || solved || iteration == iterations {
                 let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
                 let report = (iteration + reportEvery - 1) / reportEvery
-                gradientUpdates = updates
                 progress(counters.record(
                     update: report, of: reports, envSteps: envSteps, totalSteps: iterations * n, seconds: elapsed,
-                    recentReturns: recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
+                    recentReturns: counters.recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
             }
             if solved { break }
         }
@@ -260,7 +274,37 @@ public final class SAC {
             solved = c.solvedReturn.map { lastEvaluation!.mean >= $0 } ?? false
         }
         let wall = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
-        return TrainingResult(envSteps: envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+        return TrainingResult(envSteps: counters.envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+    }
+
+    /// One environment step of every copy: uniform random actions before `learningStarts`, then sampled
+    /// from the policy; the transitions go into the replay buffer. Allocates nothing once the workspaces
+    /// have their sizes (tested).
+    func collectStep() {
+        let c = config, n = env.count, os = observationSize, a = actionSize
+        copyObservations(env.observations, rows: n, into: &stepObservations)
+        if envActions.count != n * a { resize(&envActions, n * a, 0) }
+        if counters.envSteps < c.learningStarts {
+            for i in 0..<(n * a) {
+                let j = i % a
+                envActions[i] = offset[j] + scale[j] * Float.random(in: -1...1, using: &rng)
+            }
+        } else {
+            sampleActions(stepObservations, into: &stepSample)
+            actor.releaseCachedInputs()
+            for i in 0..<(n * a) { envActions[i] = stepSample.actions[i] }
+        }
+        actionHistory.append(contentsOf: envActions)
+        env.step(envActions)
+        counters.envSteps += n
+        for e in 0..<n {
+            let ended = env.terminated[e] || env.truncated[e]
+            let next = ended ? env.finalObservations[(e * os)..<((e + 1) * os)] : env.observations[(e * os)..<((e + 1) * os)]
+            buffer.add(
+                observation: stepObservations.scalars[(e * os)..<((e + 1) * os)], action: envActions[(e * a)..<((e + 1) * a)],
+                reward: env.rewards[e], nextObservation: next, terminated: env.terminated[e])
+        }
+        counters.addFinished(env.finishedEpisodes)
     }
 
     /// Brings the training environment to where `counters` say training stands (see `PPO`).
@@ -285,49 +329,48 @@ public final class SAC {
         environmentStart = .continuing
     }
 
-    /// One gradient step on the critics, and (every `policyFrequency`) on the actor and α.
+    /// One gradient step on the critics, and (every `policyFrequency`) on the actor and α; allocates
+    /// nothing once the workspaces have their sizes (tested).
     /// The metrics reuse PPO's slots: value_loss = critic loss, policy_loss = actor loss, entropy = −mean log π.
-    private func update(step: Int) -> UpdateMetrics {
+    func update(step: Int) -> UpdateMetrics {
         let c = config, b = c.batchSize, os = observationSize, a = actionSize
-        var indices = [Int](repeating: 0, count: b)
-        for k in 0..<b { indices[k] = Int.random(in: 0..<buffer.count, using: &rng) }
-        var obs = [Float](repeating: 0, count: b * os), next = obs
-        var act = [Float](repeating: 0, count: b * a)
-        var rew = [Float](repeating: 0, count: b), done = rew
-        buffer.gather(indices, observations: &obs, actions: &act, rewards: &rew, nextObservations: &next, terminated: &done)
+        if batchRows.count != b {
+            resize(&batchRows, b, 0)
+            resize(&batchActions, b * a, 0)
+            resize(&batchRewards, b, 0)
+            resize(&batchTerminated, b, 0)
+            resize(&criticInputs.targets, b, 0)
+            batchObservations.reshape(rows: b, columns: os)
+            batchNextObservations.reshape(rows: b, columns: os)
+        }
+        for k in 0..<b { batchRows[k] = Int.random(in: 0..<buffer.count, using: &rng) }
+        buffer.gather(
+            batchRows, observations: &batchObservations.scalars, actions: &batchActions, rewards: &batchRewards,
+            nextObservations: &batchNextObservations.scalars, terminated: &batchTerminated)
         var metrics = UpdateMetrics()
         metrics.policyLoss = lastActorLoss
         metrics.entropy = lastEntropy
 
         // Critics: y = r + γ (1 − d) (min Q'(s', a') − α log π(a'|s')), a' ~ π(s').
         let alphaNow = alpha
-        let nextSample = sampleActions(Tensor(shape: [b, os], scalars: next))
-        let nextInput = criticInput(observations: next, actions: nextSample.actions, rows: b)
-        var t1: [Float] = [], t2: [Float] = []
-        both({ t1 = self.q1Target.forward(nextInput).scalars }, { t2 = self.q2Target.forward(nextInput).scalars })
-        var targets = [Float](repeating: 0, count: b)
+        sampleActions(batchNextObservations, into: &nextSample)
+        actor.releaseCachedInputs()
+        fillCriticInput(&criticInputs.next, observations: batchNextObservations.scalars, actions: nextSample.actions, rows: b)
+        bothCritics(.target)
         for k in 0..<b {
-            targets[k] = rew[k] + c.gamma * (1 - done[k]) * (min(t1[k], t2[k]) - alphaNow * nextSample.logProb[k])
+            let minimum = min(critic1.targetValues[k], critic2.targetValues[k])
+            criticInputs.targets[k] = batchRewards[k] + c.gamma * (1 - batchTerminated[k]) * (minimum - alphaNow * nextSample.logProb[k])
         }
         qOptimizer.zeroGradients()
-        let input = criticInput(observations: obs, actions: act, rows: b)
-        var loss1: Float = 0, loss2: Float = 0
-        both({
-            let (loss, grad) = Losses.meanSquaredError(prediction: self.q1.forward(input), target: targets)
-            _ = self.q1.backward(grad)
-            loss1 = loss
-        }, {
-            let (loss, grad) = Losses.meanSquaredError(prediction: self.q2.forward(input), target: targets)
-            _ = self.q2.backward(grad)
-            loss2 = loss
-        })
+        fillCriticInput(&criticInputs.replayed, observations: batchObservations.scalars, actions: batchActions, rows: b)
+        bothCritics(.train)
         qOptimizer.update()
-        metrics.valueLoss = (loss1 + loss2) / 2
+        metrics.valueLoss = (critic1.loss + critic2.loss) / 2
 
         if step % c.policyFrequency == 0 {
             // CleanRL compensates the delay with as many actor steps as the delay.
             for _ in 0..<c.policyFrequency {
-                let (actorLoss, meanLogProb) = updateActor(observations: obs, rows: b, alpha: alpha)
+                let (actorLoss, meanLogProb) = updateActor(rows: b, alpha: alpha)
                 metrics.policyLoss = actorLoss
                 metrics.entropy = -meanLogProb
                 lastActorLoss = actorLoss
@@ -341,52 +384,51 @@ public final class SAC {
             }
         }
         if step % c.targetNetworkFrequency == 0 {
-            Self.polyak(from: q1, to: q1Target, tau: c.tau)
-            Self.polyak(from: q2, to: q2Target, tau: c.tau)
+            critic1.updateTarget(tau: c.tau)
+            critic2.updateTarget(tau: c.tau)
         }
         return metrics
     }
 
-    /// Actor step on L = mean(α log π(a|s) − min(Q1, Q2)(s, a)), a = tanh(μ + σ ε) reparameterized.
-    /// Returns the loss and mean log π.
-    private func updateActor(observations obs: [Float], rows b: Int, alpha: Float) -> (Float, Float) {
-        let os = observationSize, a = actionSize
-        let sample = sampleActions(Tensor(shape: [b, os], scalars: obs))
-        let input = criticInput(observations: obs, actions: sample.actions, rows: b)
-        var v1: [Float] = [], v2: [Float] = []
-        both({ v1 = self.q1.forward(input).scalars }, { v2 = self.q2.forward(input).scalars })
+    /// Actor step on L = mean(α log π(a|s) − min(Q1, Q2)(s, a)), a = tanh(μ + σ ε) reparameterized, on the
+    /// minibatch's observations. Returns the loss and mean log π.
+    private func updateActor(rows b: Int, alpha: Float) -> (Float, Float) {
+        let a = actionSize
+        sampleActions(batchObservations, into: &actorSample)
+        fillCriticInput(&criticInputs.policy, observations: batchObservations.scalars, actions: actorSample.actions, rows: b)
+        bothCritics(.policyForward)
         // dQ/da for the smaller critic of each row, through each critic's backward (their parameter
         // gradients are discarded: the next critic step zeroes them).
-        var d1 = Tensor(zeros: [b, 1]), d2 = Tensor(zeros: [b, 1])
+        critic1.selectRows(b)
+        critic2.selectRows(b)
         var loss: Float = 0, meanLogProb: Float = 0
         for k in 0..<b {
-            if v1[k] <= v2[k] { d1.scalars[k] = 1 } else { d2.scalars[k] = 1 }
-            loss += alpha * sample.logProb[k] - min(v1[k], v2[k])
-            meanLogProb += sample.logProb[k]
+            let v1 = critic1.values[k], v2 = critic2.values[k]
+            if v1 <= v2 { critic1.outputGradient.scalars[k] = 1 } else { critic2.outputGradient.scalars[k] = 1 }
+            loss += alpha * actorSample.logProb[k] - min(v1, v2)
+            meanLogProb += actorSample.logProb[k]
         }
-        var g1 = Tensor(zeros: [0]), g2 = Tensor(zeros: [0])
-        both({ g1 = self.q1.backward(d1) }, { g2 = self.q2.backward(d2) })
-        var dOut = Tensor(zeros: [b, 2 * a])
-        let w = os + a
+        bothCritics(.policyBackward)
+        actorOutputGradient.reshape(rows: b, columns: 2 * a)
         let span = 0.5 * (config.logStdMax - config.logStdMin)
         for k in 0..<b {
             for j in 0..<a {
                 let i = k * a + j
-                let dQdA = g1.scalars[k * w + os + j] + g2.scalars[k * w + os + j]
-                let t = sample.tanhU[i]
+                let dQdA = critic1.actionGradient[i] + critic2.actionGradient[i]
+                let t = actorSample.tanhU[i]
                 let dQdU = dQdA * scale[j] * (1 - t * t)
-                let dLdU = alpha * sample.dLogProbDU[i] - dQdU
-                let se = sample.sigma[i] * sample.eps[i]
+                let dLdU = alpha * actorSample.dLogProbDU[i] - dQdU
+                let se = actorSample.sigma[i] * actorSample.eps[i]
                 // ∂/∂μ: through u. ∂/∂ log σ: −α (the −log σ term) plus through u = μ + σ ε.
                 let dMean = dLdU
                 let dLogStd = -alpha + dLdU * se
-                let th = fastTanh(sample.raw[i])
-                dOut.scalars[k * 2 * a + j] = dMean / Float(b)
-                dOut.scalars[k * 2 * a + a + j] = dLogStd * span * (1 - th * th) / Float(b)
+                let th = fastTanh(actorSample.raw[i])
+                actorOutputGradient.scalars[k * 2 * a + j] = dMean / Float(b)
+                actorOutputGradient.scalars[k * 2 * a + a + j] = dLogStd * span * (1 - th * th) / Float(b)
             }
         }
         actorOptimizer.zeroGradients()
-        _ = actor.backward(dOut)
+        _ = actor.backward(actorOutputGradient)
         actorOptimizer.update()
         return (loss / Float(b), meanLogProb / Float(b))
     }

@@ -1,9 +1,13 @@
 /// Layers applied in order.
 public final class Sequential: Layer {
     public let layers: [Layer]
-    public init(_ layers: [Layer]) { self.layers = layers }
+    /// Every layer's parameters in order, gathered once (training loops read them every step).
+    public let parameters: [Parameter]
 
-    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    public init(_ layers: [Layer]) {
+        self.layers = layers
+        parameters = layers.flatMap(\.parameters)
+    }
 
     /// Each layer writes its own output buffer; the layers' references to their inputs are let go first, so
     /// those writes happen in place and a training loop allocates nothing (see `Linear.forward`).

@@ -33,3 +33,27 @@ final class GAETests: XCTestCase {
         XCTAssertEqual(adv, [2, 0, 1, 0])
     }
 }
+
+/// The in-place form trainers use gives the same figures and rewrites its arrays without allocating.
+final class GAEInPlaceTests: XCTestCase {
+    func testInPlaceMatchesAndReusesItsArrays() {
+        let rewards: [Float] = [1, 0, 1, 2, 0.5, 1], values: [Float] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+        let dones = [false, false, true, false, false, false], lastValues: [Float] = [1, -1]
+        let (expected, expectedReturns) = generalizedAdvantages(
+            rewards: rewards, values: values, dones: dones, lastValues: lastValues, steps: 3, envs: 2, gamma: 0.9, lambda: 0.8)
+        var advantages: [Float] = [], returns: [Float] = []
+        for _ in 0..<2 {
+            generalizedAdvantages(
+                rewards: rewards, values: values, dones: dones, lastValues: lastValues, steps: 3, envs: 2, gamma: 0.9, lambda: 0.8,
+                advantages: &advantages, returns: &returns)
+        }
+        XCTAssertEqual(advantages, expected)
+        XCTAssertEqual(returns, expectedReturns)
+        let before = advantages.withUnsafeBufferPointer { $0.baseAddress }
+        generalizedAdvantages(
+            rewards: rewards, values: values, dones: dones, lastValues: lastValues, steps: 3, envs: 2, gamma: 0.5, lambda: 0.5,
+            advantages: &advantages, returns: &returns)
+        XCTAssertEqual(advantages.withUnsafeBufferPointer { $0.baseAddress }, before, "the same storage, rewritten")
+        XCTAssertNotEqual(advantages, expected)
+    }
+}

@@ -1,0 +1,78 @@
+import NeuralNet
+
+/// One rollout's samples, laid out [step × copy] (sample i = t · copies + e), and what GAE makes of them.
+///
+/// Sized once when the trainer is built and rewritten every update, so collecting a rollout and computing
+/// its advantages allocate nothing (`TrainingAllocationTests`).
+struct RolloutBuffers<Action> {
+    let steps: Int
+    let copies: Int
+    /// [steps × copies × observationSize], as the networks saw them (normalized when normalization is on).
+    var observations: [Float]
+    /// [steps × copies × actionWidth]: the sampled action (a discrete index, or an unclipped actuator vector).
+    var actions: [Action]
+    /// [steps × copies] log π(action) at collection time.
+    var logProbs: [Float]
+    /// [steps × copies], plus γ·V(final observation) where the time limit cut the episode.
+    var rewards: [Float]
+    /// [steps × copies] V(s) at collection time.
+    var values: [Float]
+    /// [steps × copies] the episode ended at this step (terminated or truncated).
+    var dones: [Bool]
+    /// [copies] V of the observation after the last step.
+    var lastValues: [Float]
+    /// [steps × copies] GAE advantages and returns (`computeAdvantages`).
+    var advantages: [Float] = []
+    var returns: [Float] = []
+    /// [copies] scratch: the copies whose episode the time limit cut at the current step.
+    var truncatedCopies: [Int]
+    /// [truncated copies, observationSize] scratch: their final observations, for the critic.
+    var finals = Tensor(zeros: [0, 0])
+
+    init(steps: Int, copies: Int, observationSize: Int, actionWidth: Int, zero: Action) {
+        self.steps = steps
+        self.copies = copies
+        let samples = steps * copies
+        observations = Array(repeating: 0, count: samples * observationSize)
+        actions = Array(repeating: zero, count: samples * actionWidth)
+        logProbs = Array(repeating: 0, count: samples)
+        rewards = logProbs
+        values = logProbs
+        dones = Array(repeating: false, count: samples)
+        lastValues = Array(repeating: 0, count: copies)
+        truncatedCopies = Array(repeating: 0, count: copies)
+        finals = Tensor(zeros: [copies, observationSize])  // at most every copy; reshaped down in place
+    }
+
+    /// GAE over the rollout into `advantages` and `returns` (in place).
+    mutating func computeAdvantages(gamma: Float, lambda: Float) {
+        generalizedAdvantages(
+            rewards: rewards, values: values, dones: dones, lastValues: lastValues, steps: steps, envs: copies,
+            gamma: gamma, lambda: lambda, advantages: &advantages, returns: &returns)
+    }
+
+    /// Stores `rows` observations (a [rows, observationSize] tensor) as step `t`'s.
+    mutating func storeObservations(_ tensor: Tensor, step t: Int) {
+        let width = tensor.count
+        observations.withUnsafeMutableBufferPointer { o in
+            tensor.scalars.withUnsafeBufferPointer { s in (o.baseAddress! + t * width).update(from: s.baseAddress!, count: width) }
+        }
+    }
+}
+
+extension TrainingCounters {
+    /// Adds the returns of episodes that just finished, keeping the last 20, in place (the trainers keep
+    /// their running list here, so recording progress shares it instead of copying it).
+    mutating func addFinished(_ episodes: [(score: Double, length: Int)]) {
+        if !episodes.isEmpty && recentReturns.capacity < 21 { recentReturns.reserveCapacity(21) }
+        for episode in episodes {
+            recentReturns.append(episode.score)
+            if recentReturns.count > 20 { recentReturns.removeFirst() }
+        }
+    }
+
+    /// Mean of the recent training returns (0 before any episode finished).
+    var recentMean: Double {
+        recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
+    }
+}
