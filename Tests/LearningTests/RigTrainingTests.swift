@@ -82,19 +82,6 @@ final class RigTrainingTests: XCTestCase {
         }
     }
 
-    /// The swing-up policy, fed raw encoder counts one reading at a time as a device would: from hanging it
-    /// brings the pendulum up and holds it to the end of every 10 s episode (a perfect run scores ≈ 950: the
-    /// first second or so is the swing, then ≈ 1 per step; sweeping over the top instead scores ≈ 500–700).
-    func testShippedFurutaPolicySwingsUpFromHangingAndHolds() throws {
-        let policy = try shipped("furuta")
-        XCTAssertEqual(policy.file.provenance.robot, "furuta")
-        XCTAssertEqual(policy.file.observationFeatures?.map(\.channel), ["arm_encoder", "pendulum_encoder"])
-        let r = try nominalReturns(policy, robot: "furuta", episodes: 3)
-        XCTAssertEqual(r.terminated, 0)
-        XCTAssertEqual(r.meanLength, 1000)
-        XCTAssertGreaterThan(r.min, 900)
-    }
-
     func testPresetsParseAndSetFramesAndRandomization() throws {
         for robot in ["cartpole-rig", "furuta-balance", "furuta"] {
             let preset = try PresetFile.bundled(robot: robot, knownSections: TrainingSetup.sections)
