@@ -1,8 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Two Float64 lanes: the SSE2 register every x86-64 build has, so vectorized plants compile to packed
 /// instructions without target flags (wider types are split or scalarized by the baseline target).
 typealias Lanes = SIMD2<Double>
 /// The lanes' bit patterns, for branch-free selection and sign flips.
 typealias LaneBits = SIMD2<UInt64>
+/// Eight Float32 lanes: two SSE registers on baseline x86-64 (one where AVX is enabled), two NEON
+/// registers on arm64. Eight rather than four gives the out-of-order core two independent dependency
+/// chains per iteration to overlap, which a latency-bound step (a division on its critical path) needs.
+typealias FloatLanes = SIMD8<Float>
+typealias IntLanes = SIMD8<Int32>
 
 /// Small vector math for the vectorized plants: branch-free, so a step loop stays straight-line code.
 ///
@@ -61,5 +72,39 @@ enum SIMDMath {
         let sinV = select(swap, cosR, sinR)
         let cosV = select(swap, sinR, cosR)
         return (lanes(bits(sinV) ^ ((quadrant & 2) &<< 62)), lanes(bits(cosV) ^ (((quadrant &+ 1) & 2) &<< 62)))
+    }
+
+    /// The largest |x| `smallSinCos` is accurate on (within 1 ulp of Float32 sine and cosine).
+    static let smallAngleLimit: Float = 0.3
+
+    /// sin x and cos x for |x| ≤ `smallAngleLimit`: Taylor polynomials to x⁷ and x⁶ in Float32. Their
+    /// truncation errors (|x|⁹/9! < 6e-11, |x|⁸/8! < 2e-9) are below Float32's resolution, so what is left
+    /// is rounding: within 1 ulp of the correctly rounded value (checked in `CartPoleVectorKernelTests`).
+    @inline(__always)
+    static func smallSinCos(_ x: FloatLanes) -> (sin: FloatLanes, cos: FloatLanes) {
+        let z = x * x
+        let s1: Float = -1.0 / 6, s2: Float = 1.0 / 120, s3: Float = -1.0 / 5040
+        let c1: Float = -0.5, c2: Float = 1.0 / 24, c3: Float = -1.0 / 720
+        let sinV = x + (x * z) * (s1 + z * (s2 + z * s3))
+        let cosV = 1 + z * (c1 + z * (c2 + z * c3))
+        return (sinV, cosV)
+    }
+
+    /// sin x and cos x for any x, rounded to Float32: the Float64 `sinCos` two lanes at a time (libm past
+    /// `reducibleRange`). For plants whose angle is not bounded; about five times `smallSinCos`'s cost.
+    @inline(__always)
+    static func wideSinCos(_ x: FloatLanes) -> (sin: FloatLanes, cos: FloatLanes) {
+        var sinV = FloatLanes(), cosV = FloatLanes()
+        for k in stride(from: 0, to: FloatLanes.scalarCount, by: 2) {
+            let pair = Lanes(Double(x[k]), Double(x[k + 1]))
+            var (s, c) = sinCos(pair, reduce: true)
+            for j in 0..<2 where !(pair[j].magnitude <= reducibleRange) {
+                s[j] = sin(pair[j])
+                c[j] = cos(pair[j])
+            }
+            sinV[k] = Float(s[0]); sinV[k + 1] = Float(s[1])
+            cosV[k] = Float(c[0]); cosV[k + 1] = Float(c[1])
+        }
+        return (sinV, cosV)
     }
 }
