@@ -81,8 +81,8 @@ struct VectorCartPoleKernel: Sendable {
             UnsafeMutableRawPointer(b.steps + i).storeBytes(of: count, as: IntLanes.self)
             let (t, tr) = flags(s, count)
             ended &+= t | tr
-            UnsafeMutableRawPointer(b.terminated + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: t), as: SIMD8<UInt8>.self)
-            UnsafeMutableRawPointer(b.truncated + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: tr), as: SIMD8<UInt8>.self)
+            UnsafeMutableRawPointer(b.terminated + i).storeBytes(of: lowBytes(t), as: SIMD8<UInt8>.self)
+            UnsafeMutableRawPointer(b.truncated + i).storeBytes(of: lowBytes(tr), as: SIMD8<UInt8>.self)
             observe(s, into: b.observations + 4 &* i)
             i &+= w
         }
@@ -133,6 +133,12 @@ struct VectorCartPoleKernel: Sendable {
 
     @inline(__always) private func store(_ v: FloatLanes, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: FloatLanes.self)
+    }
+
+    /// Each lane's low byte (the lanes hold 0 or 1): a shuffle (`SIMD8<UInt8>(truncatingIfNeeded:)` was left
+    /// as a call).
+    @inline(__always) private func lowBytes(_ v: IntLanes) -> SIMD8<UInt8> {
+        unsafeBitCast(v, to: SIMD32<UInt8>.self).evenHalf.evenHalf
     }
 
     @inline(__always) private func any(_ v: PushLanes) -> Bool {
