@@ -5,8 +5,8 @@
 /// Precision: the state is Float32 (as PufferLib's CartPole; the observations were Float32 already), the
 /// dynamics are `CartPole.step`'s with the divisions by the total mass as multiplications by its
 /// reciprocal (one division per copy-step is left), and sine and cosine are `SIMDMath.smallSinCos` when
-/// the angle limit keeps |θ| ≤ 0.3 rad at the start of every step (the default task: 0.21 rad), else the
-/// Float64 `SIMDMath.wideSinCos`. Thresholds are compared in Float32. A step agrees with a Float64
+/// the angle limit keeps |θ| ≤ 0.3 rad at the start of every step (the default task: 0.21 rad), else
+/// `SIMDMath.wideSinCos` (with an argument reduction). Thresholds are compared in Float32. A step agrees with a Float64
 /// `CartPole.step` from the same state to a few Float32 ulps; over an episode the unstable pole amplifies
 /// that (tested in `CartPoleVectorEnvironmentTests`). Results are deterministic: the same arithmetic in
 /// the same order for every copy, whatever thread steps it.
