@@ -20,7 +20,9 @@ import Synchronization
 /// on the epoch, each range lives on its own cache line (claims touch the owner's line only, until it
 /// steals), and a worker reports its finished chunks with one atomic add per call, not per chunk. A worker
 /// that has spun for a fraction of a millisecond without work parks on a condition variable, so idle
-/// environments take no CPU.
+/// environments take no CPU. On a shared machine the scheduler may stop a worker in the middle of a chunk;
+/// the caller then waits for that worker's next time slice, so after such a wait it steps a few
+/// milliseconds' worth of calls alone (the results are the same either way).
 final class VectorWorkers: @unchecked Sendable {
     /// Threads that step copies, the caller included.
     let threads: Int
@@ -43,7 +45,8 @@ final class VectorWorkers: @unchecked Sendable {
     /// Runs `body(chunk)` for every chunk in 0..<chunks, spread over the threads; returns when all ran.
     func run(chunks: Int, _ body: (Int) -> Void) {
         precondition(chunks < 1 << 20, "at most 2^20 chunks per call, got \(chunks)")
-        if threads == 1 || chunks <= 1 {
+        if threads == 1 || chunks <= 1 || soloCalls > 0 {
+            if soloCalls > 0 { soloCalls -= 1 }
             for c in 0..<chunks { body(c) }
             return
         }
@@ -58,12 +61,21 @@ final class VectorWorkers: @unchecked Sendable {
             }
             s.epoch.pointee.store(epoch, ordering: .sequentiallyConsistent)
             if s.sleepers.load(ordering: .sequentiallyConsistent) > 0 { s.wakeAll() }
+            let began = Self.nanoseconds()
             let done = s.work(epoch, home: 0, job)
-            // Only chunks a worker has claimed are left; they are running now.
+            let workEnd = Self.nanoseconds()
+            // A chunk takes about what the caller's took; waiting many times that means a stall.
+            let stall = max(Self.stallNanoseconds, 8 * (workEnd - began) / max(done, 1))
+            // Only chunks a worker has claimed are left; they are running now, unless the scheduler took
+            // the worker's core in the middle of one (a shared machine): then the caller waits for its next
+            // time slice, milliseconds for microseconds of work, and steps the next `soloStretch` calls alone.
             var spins = 0
             while s.completed.pointee.load(ordering: .acquiring) < chunks - done {
                 spins += 1
-                if spins & 255 == 0 { sched_yield() }
+                if spins & 255 == 0 {
+                    if Self.nanoseconds() - workEnd > stall { soloCalls = Self.soloStretch }
+                    sched_yield()
+                }
             }
             s.completed.pointee.store(0, ordering: .relaxed)
             s.job = nil
@@ -187,6 +199,19 @@ final class VectorWorkers: @unchecked Sendable {
 
     private let shared: Shared
     private var started = false
+    /// Calls left that the caller steps alone after a worker stalled it.
+    private var soloCalls = 0
+    /// A wait for a claimed chunk this long, and eight times the caller's own time per chunk, means the
+    /// worker was descheduled (a CartPole chunk takes microseconds, a time slice milliseconds).
+    static let stallNanoseconds = 200_000
+    /// Calls stepped alone after a stall (a few milliseconds of work), then the workers are tried again.
+    static let soloStretch = 256
+
+    private static func nanoseconds() -> Int {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return t.tv_sec * 1_000_000_000 + t.tv_nsec
+    }
 
     private func start() {
         started = true
