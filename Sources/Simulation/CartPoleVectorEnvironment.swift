@@ -13,8 +13,8 @@ import ReflexCore
 /// the single environment's from the same state to about 1e-7 (relative), and a copy follows the single
 /// environment under the same actions to about 1e-4 over an episode of random actions, ending at the same
 /// step (the unstable pole amplifies rounding; measured and bounded in `CartPoleVectorEnvironmentTests`).
-/// Use `CartPoleEnvironment` where Gymnasium's Float64 trajectories
-/// matter bit for bit. Results depend on the seed and count only, not on the thread count.
+/// Use `CartPoleEnvironment` where Gymnasium's Float64 trajectories matter bit for bit. Results depend on
+/// the seed and count only, not on the thread count.
 public final class CartPoleVectorEnvironment: VectorEnvironment {
     public let model: CartPoleModel
     public let count: Int
