@@ -2,17 +2,19 @@ import Foundation
 import ReflexCore
 
 /// N CartPole copies with Gymnasium semantics (500-step truncation, +1 reward per step), stepped as
-/// packed Float64 lanes across cores.
+/// packed Float32 lanes across cores.
 ///
-/// The plant states are structure of arrays (x, ẋ, θ, θ̇ each [count]); a step is one branch-free pass
-/// over them per chunk of copies (`VectorCartPoleKernel`), then a pass that resets the copies whose
-/// episode ended. Copy i draws its start states from its own generator, seeded by the i-th `split()` of
-/// `SeededGenerator(seed)` (`copySeeds`), exactly as `CartPoleEnvironment(seed: copySeeds[i])` does, so
-/// copy i replays that single environment. The dynamics are Gymnasium's CartPole-v1 in Float64, written
-/// in the same order as `CartPole.step`; only sine and cosine come from `SIMDMath` instead of libm (at most
-/// 1 ulp apart), so a copy agrees with the single environment to about 1e-12 over an episode's first few
-/// dozen steps, not bit for bit (tested in `CartPoleVectorEnvironmentTests`). Results depend on the seed
-/// and count only, not on the thread count.
+/// The plant states are structure of arrays (x, ẋ, θ, θ̇ each [count], Float32); a step is one
+/// branch-free pass over them per chunk of copies (`VectorCartPoleKernel`), then a pass that resets the
+/// copies whose episode ended. Copy i draws its start states from its own generator, seeded by the i-th
+/// `split()` of `SeededGenerator(seed)` (`copySeeds`), exactly as `CartPoleEnvironment(seed: copySeeds[i])`
+/// does, so copy i starts every episode where that single environment does (its Float32 observation, bit
+/// for bit). The dynamics are Gymnasium's CartPole-v1 computed in Float32, not Float64: a step agrees with
+/// the single environment's from the same state to about 1e-7 (relative), and a copy follows the single
+/// environment under the same actions to about 1e-4 over an episode of random actions, ending at the same
+/// step (the unstable pole amplifies rounding; measured and bounded in `CartPoleVectorEnvironmentTests`).
+/// Use `CartPoleEnvironment` where Gymnasium's Float64 trajectories matter bit for bit. Results depend on
+/// the seed and count only, not on the thread count.
 public final class CartPoleVectorEnvironment: VectorEnvironment {
     public let model: CartPoleModel
     public let count: Int
@@ -27,11 +29,13 @@ public final class CartPoleVectorEnvironment: VectorEnvironment {
     public private(set) var truncated: [Bool]
     public private(set) var finishedEpisodes: [(score: Double, length: Int)] = []
 
-    /// Copies per chunk of work (an even number, so lanes pair up; small enough to balance two threads).
+    /// Copies per chunk of work: a multiple of the kernel's lanes and of a cache line's 16 Float32, small
+    /// enough to balance two threads.
     static let chunkSize = 512
     private let kernel: VectorCartPoleKernel
-    /// [4 × count]: x, then ẋ, θ, θ̇.
-    private let states: UnsafeMutablePointer<Double>
+    /// x, ẋ, θ, θ̇, each [count] and starting on a cache line, in one allocation (`storage`).
+    private let x, xDot, theta, thetaDot: UnsafeMutablePointer<Float>
+    private let storage: UnsafeMutableRawPointer
     /// [count] steps since the episode began.
     private let stepsInEpisode: UnsafeMutablePointer<Int32>
     /// [count] start-state generators.
@@ -55,10 +59,13 @@ public final class CartPoleVectorEnvironment: VectorEnvironment {
         rewards = Array(repeating: Float(model.rewardPerStep), count: count)
         terminated = Array(repeating: false, count: count)
         truncated = Array(repeating: false, count: count)
-        states = .allocate(capacity: 4 * count)
-        states.initialize(repeating: 0, count: 4 * count)
-        stepsInEpisode = .allocate(capacity: count)
-        stepsInEpisode.initialize(repeating: 0, count: count)
+        // Five arrays of 4-byte values, each padded to whole cache lines.
+        let stride = (count + 15) / 16 * 16
+        storage = .allocate(byteCount: 5 * 4 * stride, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: 5 * 4 * stride)
+        let floats = storage.bindMemory(to: Float.self, capacity: 4 * stride)
+        (x, xDot, theta, thetaDot) = (floats, floats + stride, floats + 2 * stride, floats + 3 * stride)
+        stepsInEpisode = (storage + 16 * stride).bindMemory(to: Int32.self, capacity: stride)
         generators = .allocate(capacity: count)
         generators.initialize(repeating: SeededGenerator(seed: 0), count: count)
         let chunks = (count + Self.chunkSize - 1) / Self.chunkSize
@@ -71,8 +78,7 @@ public final class CartPoleVectorEnvironment: VectorEnvironment {
     }
 
     deinit {
-        states.deallocate()
-        stepsInEpisode.deallocate()
+        storage.deallocate()
         generators.deinitialize(count: count)
         generators.deallocate()
         badActionPerChunk.deallocate()
@@ -85,10 +91,10 @@ public final class CartPoleVectorEnvironment: VectorEnvironment {
         return (0..<count).map { _ in root.split() }
     }
 
-    /// The current plant state of copy i.
+    /// The current plant state of copy i (its Float32 values).
     public func state(_ i: Int) -> CartPoleState {
         precondition(i >= 0 && i < count, "copy \(i) of \(count)")
-        return CartPoleState(x: states[i], xDot: states[count + i], theta: states[2 * count + i], thetaDot: states[3 * count + i])
+        return CartPoleState(x: Double(x[i]), xDot: Double(xDot[i]), theta: Double(theta[i]), thetaDot: Double(thetaDot[i]))
     }
 
     public func reset(seed: UInt64) {
@@ -103,25 +109,23 @@ public final class CartPoleVectorEnvironment: VectorEnvironment {
         finishedEpisodes.removeAll(keepingCapacity: true)
     }
 
-    /// Draws copy i's start state.
+    /// Draws copy i's start state (in Float64, as the single environment does, then rounded).
     @inline(__always)
     private func begin(_ i: Int) {
         let s = CartPole.initialState(model, using: &generators[i])
-        let n = count
-        states[i] = s.x
-        states[n + i] = s.xDot
-        states[2 * n + i] = s.theta
-        states[3 * n + i] = s.thetaDot
+        x[i] = Float(s.x)
+        xDot[i] = Float(s.xDot)
+        theta[i] = Float(s.theta)
+        thetaDot[i] = Float(s.thetaDot)
         stepsInEpisode[i] = 0
     }
 
     @inline(__always)
     private func observe(_ i: Int, into out: UnsafeMutablePointer<Float>) {
-        let n = count
-        out[0] = Float(states[i])
-        out[1] = Float(states[n + i])
-        out[2] = Float(states[2 * n + i])
-        out[3] = Float(states[3 * n + i])
+        out[0] = x[i]
+        out[1] = xDot[i]
+        out[2] = theta[i]
+        out[3] = thetaDot[i]
     }
 
     /// Steps every copy with actions[i] ∈ {0 (push left), 1 (push right)}.
@@ -140,8 +144,8 @@ public final class CartPoleVectorEnvironment: VectorEnvironment {
             let term = termBuffer.baseAddress!, trunc = truncBuffer.baseAddress!
             let finished = finishedBuffer.baseAddress!
             let io = VectorCartPoleKernel.Buffers(
-                count: n, states: states, steps: stepsInEpisode, actions: a, observations: obs,
-                terminated: term, truncated: trunc)
+                count: n, x: x, xDot: xDot, theta: theta, thetaDot: thetaDot, steps: stepsInEpisode, actions: a,
+                observations: obs, terminated: term, truncated: trunc)
             let chunks = finishedBuffer.count
             let badChunk = badActionPerChunk
             workers.run(chunks: chunks) { c in
@@ -150,14 +154,28 @@ public final class CartPoleVectorEnvironment: VectorEnvironment {
                 let result = kernel.step(io, lo, hi)
                 badChunk[c] = result.badAction
                 guard result.ended > 0 else { return }
-                // Automatic reset of the copies whose episode ended, in copy order.
-                for i in lo..<hi where term[i] || trunc[i] {
-                    let row = obs + 4 * i
-                    (fin + 4 * i).update(from: row, count: 4)
-                    let length = Int(self.stepsInEpisode[i])
-                    finished[c].append((Double(length) * reward, length))
-                    self.begin(i)
-                    self.observe(i, into: row)
+                // Automatic reset of the copies whose episode ended, in copy order; eight flags at a time.
+                var i = lo
+                while i < hi {
+                    let span = min(8, hi - i)
+                    var ends: UInt64 = 0
+                    if span == 8 {
+                        ends = UnsafeRawPointer(term + i).loadUnaligned(as: UInt64.self)
+                            | UnsafeRawPointer(trunc + i).loadUnaligned(as: UInt64.self)
+                    } else {
+                        for k in 0..<span where term[i + k] || trunc[i + k] { ends |= 1 << (8 * k) }
+                    }
+                    while ends != 0 {
+                        let j = i + ends.trailingZeroBitCount / 8
+                        ends &= ends &- 1
+                        let row = obs + 4 * j
+                        (fin + 4 * j).update(from: row, count: 4)
+                        let length = Int(self.stepsInEpisode[j])
+                        finished[c].append((Double(length) * reward, length))
+                        self.begin(j)
+                        self.observe(j, into: row)
+                    }
+                    i += span
                 }
             }
             badAction = (0..<chunks).contains { badChunk[$0] }

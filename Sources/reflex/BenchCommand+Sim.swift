@@ -34,12 +34,20 @@ extension BenchRow {
         let unit = (0..<8).map { _ in (0..<copies).map { _ in Float(g.nextUnit() * 2 - 1) } }
         let cartpoleModel = try CartPoleModel(description: RobotDescription.bundled(named: "cartpole"))
         var cartpoleOneThread = SimRate()
+        var cartpoleEpisodes = (count: 0, steps: 0)
         for (label, n) in [("cartpole", threads), ("cartpole 1 thread", 1)] {
             let env = CartPoleVectorEnvironment(model: cartpoleModel, count: copies, threads: n)
             env.reset(seed: 1)
             var t = 0
-            let rate = SimRate.measure(copies) { env.step(discrete[t & 7]); t += 1 }
-            if label == "cartpole" { vector["cartpole"] = rate } else { cartpoleOneThread = rate }
+            // The results are read every step: the episodes that ended and their lengths.
+            var episodes = 0, episodeSteps = 0
+            let rate = SimRate.measure(copies) {
+                env.step(discrete[t & 7])
+                t += 1
+                for e in env.finishedEpisodes { episodeSteps += e.length }
+                episodes += env.finishedEpisodes.count
+            }
+            if label == "cartpole" { vector["cartpole"] = rate; cartpoleEpisodes = (episodes, episodeSteps) } else { cartpoleOneThread = rate }
         }
         let pendulumVector = PendulumVectorEnvironment(
             model: try PendulumModel(description: RobotDescription.bundled(named: "pendulum")), count: copies, threads: threads)
@@ -82,13 +90,15 @@ extension BenchRow {
         }
         let best = vector["cartpole"]?.best ?? 0, median = vector["cartpole"]?.median ?? 0
         context.say(String(
-            format: "  vectorized cartpole: %.1f M steps/s on %d threads (median %.1f M, %.1f M per CPU-second; 1 thread: %.1f M, median %.1f M, %.1f M per CPU-second)",
+            format: "  vectorized cartpole: %.1f M steps/s on %d threads (median %.1f M, %.1f M per CPU-second; 1 thread: %.1f M, median %.1f M, %.1f M per CPU-second); %d episodes ended, mean length %.1f",
             best / 1e6, threads, median / 1e6, (vector["cartpole"]?.cpu ?? 0) / 1e6,
-            cartpoleOneThread.best / 1e6, cartpoleOneThread.median / 1e6, cartpoleOneThread.cpu / 1e6))
+            cartpoleOneThread.best / 1e6, cartpoleOneThread.median / 1e6, cartpoleOneThread.cpu / 1e6,
+            cartpoleEpisodes.count, Double(cartpoleEpisodes.steps) / Double(max(cartpoleEpisodes.count, 1))))
         var result: [String: Any] = [
             "copies": copies, "threads": threads, "robots": table,
             "vector_cartpole_one_thread": cartpoleOneThread.best, "vector_cartpole_one_thread_median": cartpoleOneThread.median,
             "vector_cartpole_one_thread_cpu": cartpoleOneThread.cpu,
+            "vector_cartpole_episodes": cartpoleEpisodes.count, "vector_cartpole_episode_steps": cartpoleEpisodes.steps,
         ]
         if let pool = gymnasium.rates["envpool_64"] {
             let pool4096 = gymnasium.rates["envpool_4096"] ?? SimRate()
