@@ -10,14 +10,16 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a policy in a bundled simulator and write it to a policy file.",
         discussion: """
-            Hyperparameters come from the robot's preset (presets/<robot>.yaml, one section per algorithm),
-            then from --set section.key=value (e.g. --set ppo.learning_rate=3e-4). Training stops once the
-            deterministic policy reaches the robot's solved threshold (CartPole: mean ≥ 475 over 100
-            episodes; Pendulum: ≥ −200 over 10; the rig robots: balanced for whole episodes, see their
-            presets), or when the step budget runs out. The rig robots (cartpole-rig, furuta,
-            furuta-balance) also read an `environment` section: stacked frames and training under their
-            description's randomization (--set environment.frames=4, environment.randomize=true). Ctrl-C stops early and
-            still writes the policy. The run folder gets metrics.csv (CleanRL's metric names) and
+            Hyperparameters come from the robot's preset (presets/<robot>.yaml, one section per algorithm), \
+            then from --set section.key=value (e.g. --set ppo.learning_rate=3e-4). Training stops once the \
+            deterministic policy reaches the robot's solved threshold (CartPole: mean ≥ 475 over 100 \
+            episodes; Pendulum: ≥ −200 over 10; the rig robots: balanced for whole episodes, see their \
+            presets), or when the step budget runs out. The rig robots (cartpole-rig, furuta, \
+            furuta-balance) also read an `environment` section: stacked frames, training under their \
+            description's randomization, and encoder features — cos/sin of an angle and its wrap-aware \
+            velocity, recorded in the policy file (--set environment.frames=4, environment.randomize=true, \
+            environment.angles=arm_encoder,pendulum_encoder, environment.velocities=…). Ctrl-C stops early and \
+            still writes the policy. The run folder gets metrics.csv (CleanRL's metric names) and \
             learning_curve.png.
             """)
 
