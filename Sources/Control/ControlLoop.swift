@@ -106,6 +106,7 @@ public final class ControlLoop {
         consecutiveOverruns = 0
         consecutiveStale = 0
         policy.reset()  // readings from before this run (or before a reconnect) are not this run's history
+        var actedThisRun = false
         while tick < ticks {
             if stopRequested() { return emergencyStop(deadline: next) }
             clock.sleep(untilNanos: next)
@@ -122,7 +123,9 @@ public final class ControlLoop {
             } catch {
                 return linkLost(String(describing: error), deadline: next, woke: woke)
             }
-            if case .fresh = reading {
+            let fresh: Bool
+            if case .fresh = reading { fresh = true } else { fresh = false }
+            if fresh {
                 consecutiveStale = 0
             } else {
                 statistics.staleReads += 1
@@ -136,10 +139,16 @@ public final class ControlLoop {
             let afterRead = clock.nowNanos()
             let keepGoing = sensors.withUnsafeBufferPointer { observe(tick, $0) }
 
-            // Act: a sensor NaN must never turn into a motor command.
+            // Act: a sensor NaN must never turn into a motor command. A stale read (no new frame this period)
+            // repeats the last command instead of feeding the policy the same reading twice: a policy that
+            // keeps history (stacked frames, a velocity from successive readings) would take the repeat for a
+            // reading one period later — a stopped pendulum — and then see the next one two periods apart.
             let sensorsFinite = sensors.withUnsafeBufferPointer { SafetyFilter.allFinite($0) }
-            if sensorsFinite {
+            if sensorsFinite && (fresh || !actedThisRun) {
                 sensors.withUnsafeBufferPointer { s in raw.withUnsafeMutableBufferPointer { policy.act(observation: s, actuators: $0) } }
+                actedThisRun = true
+            } else if sensorsFinite {
+                // Stale: `raw` still holds the policy's last output.
             } else {
                 faults.insert(.nonFiniteSensor)
                 raw.withUnsafeMutableBufferPointer { filter.safeValues(into: $0) }

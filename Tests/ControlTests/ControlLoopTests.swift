@@ -54,6 +54,23 @@ final class ControlLoopTests: XCTestCase {
                        "the second run's first command comes from its own first reading, not 0.2 → 0.6")
     }
 
+    /// A period without a new SENSORS frame repeats the last command; the policy is not fed the same
+    /// reading again (a velocity taken from it would read 0, then double at the next fresh frame).
+    func testAStaleReadRepeatsTheLastCommandWithoutFeedingThePolicyTwice() throws {
+        let clock = ManualClock()
+        let device = try makeDevice([[0.1], [0.2]])
+        var fed: [Float] = []
+        let policy = FunctionPolicy(observationChannels: sensors, actuatorChannels: actuators) { fed.append($0[0]); return [$0[0] * 10] }
+        let loop = ControlLoop(device: device, policy: policy, clock: clock, periodNanos: period)
+        try loop.run(ticks: 4, startNanos: clock.now) { tick, _ in
+            if tick == 1 { device.stalled = true }  // ticks 2 and 3 read no new frame
+            return true
+        }
+        XCTAssertEqual(fed, [0.1, 0.2], "the policy saw each fresh reading once")
+        XCTAssertEqual(device.written.map { $0.map { ($0 * 100).rounded() / 100 } }, [[1], [2], [2], [2]])
+        XCTAssertEqual(loop.statistics.staleReads, 2)
+    }
+
     func testOverrunIsCountedAndMissedTicksAreSkippedNotReplayed() throws {
         let clock = ManualClock()
         let device = try makeDevice([[0]])
