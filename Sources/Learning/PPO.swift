@@ -163,26 +163,10 @@ public final class PPO {
         actionHistory.append(contentsOf: stepActions)
         env.step(stepActions)
         counters.envSteps += n
-        var truncatedCount = 0
-        for e in 0..<n {
-            let i = t * n + e
-            rollout.rewards[i] = env.rewards[e]
-            rollout.dones[i] = env.terminated[e] || env.truncated[e]
-            if env.truncated[e] {
-                rollout.truncatedCopies[truncatedCount] = e
-                truncatedCount += 1
-            }
-        }
-        if truncatedCount > 0 {
-            rollout.finals.reshape(rows: truncatedCount, columns: obsSize)
-            let final = env.finalObservations
-            for k in 0..<truncatedCount {
-                let e = rollout.truncatedCopies[k]
-                for j in 0..<obsSize { rollout.finals.scalars[k * obsSize + j] = final[e * obsSize + j] }
-            }
-            let v = critic.forward(rollout.finals)
-            for k in 0..<truncatedCount { rollout.rewards[t * n + rollout.truncatedCopies[k]] += c.gamma * v.scalars[k] }
-        }
+        let rewards = env.rewards
+        rollout.storeStep(
+            t, reward: { rewards[$0] }, terminated: env.terminated, truncated: env.truncated,
+            finalObservations: env.finalObservations, observationSize: obsSize, gamma: c.gamma, critic: critic, prepare: { _ in })
         counters.addFinished(env.finishedEpisodes)
         // Forward-only passes: let go of the observation buffers so the next step writes them in place.
         actor.releaseCachedInputs()

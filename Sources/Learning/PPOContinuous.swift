@@ -224,37 +224,24 @@ public final class PPOContinuous {
         actionHistory.append(contentsOf: envActions)
         env.step(envActions)
         counters.envSteps += n
-        var truncatedCount = 0
-        for e in 0..<n {
-            let i = t * n + e
-            var r = env.rewards[e]
-            if c.normalizeRewards {
-                discountedReturns[e] = discountedReturns[e] * c.gamma + r
-                discountedReturns.withUnsafeBufferPointer {
-                    returnStatistics.update(UnsafeBufferPointer(rebasing: $0[e...e]), rows: 1)
+        let rewards = env.rewards, terminated = env.terminated, truncated = env.truncated
+        rollout.storeStep(
+            t,
+            reward: { e in
+                var r = rewards[e]
+                if c.normalizeRewards {
+                    discountedReturns[e] = discountedReturns[e] * c.gamma + r
+                    discountedReturns.withUnsafeBufferPointer {
+                        returnStatistics.update(UnsafeBufferPointer(rebasing: $0[e...e]), rows: 1)
+                    }
+                    let std = Float(returnStatistics.variance[0]).squareRoot() + 1e-8
+                    r = min(max(r / std, -c.rewardClip), c.rewardClip)
+                    if terminated[e] || truncated[e] { discountedReturns[e] = 0 }
                 }
-                let std = Float(returnStatistics.variance[0]).squareRoot() + 1e-8
-                r = min(max(r / std, -c.rewardClip), c.rewardClip)
-                if env.terminated[e] || env.truncated[e] { discountedReturns[e] = 0 }
-            }
-            rollout.rewards[i] = r
-            rollout.dones[i] = env.terminated[e] || env.truncated[e]
-            if env.truncated[e] {
-                rollout.truncatedCopies[truncatedCount] = e
-                truncatedCount += 1
-            }
-        }
-        if truncatedCount > 0 {
-            rollout.finals.reshape(rows: truncatedCount, columns: obsSize)
-            let final = env.finalObservations
-            for k in 0..<truncatedCount {
-                let e = rollout.truncatedCopies[k]
-                for j in 0..<obsSize { rollout.finals.scalars[k * obsSize + j] = final[e * obsSize + j] }
-            }
-            normalizeRows(&rollout.finals)
-            let v = critic.forward(rollout.finals)
-            for k in 0..<truncatedCount { rollout.rewards[t * n + rollout.truncatedCopies[k]] += c.gamma * v.scalars[k] }
-        }
+                return r
+            },
+            terminated: terminated, truncated: truncated, finalObservations: env.finalObservations,
+            observationSize: obsSize, gamma: c.gamma, critic: critic, prepare: { normalizeRows(&$0) })
         counters.addFinished(env.finishedEpisodes)
         // Forward-only passes: let go of the observation buffers so the next step writes them in place.
         actor.releaseCachedInputs()

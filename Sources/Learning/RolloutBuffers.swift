@@ -51,6 +51,35 @@ struct RolloutBuffers<Action> {
             gamma: gamma, lambda: lambda, advantages: &advantages, returns: &returns)
     }
 
+    /// Step `t`'s rewards and episode ends, and γ·V(final observation) added to the reward of every copy
+    /// whose episode the time limit cut, so GAE bootstraps from where the episode would have gone on.
+    /// `finalObservations` is [copies × `observationSize`]; `reward(e)` gives copy e's reward as training uses it; `prepare` turns the final observations into
+    /// what the critic reads (normalizes them, or nothing). Allocates nothing.
+    mutating func storeStep(
+        _ t: Int, reward: (Int) -> Float, terminated: [Bool], truncated: [Bool], finalObservations: [Float],
+        observationSize width: Int, gamma: Float, critic: Sequential, prepare: (inout Tensor) -> Void
+    ) {
+        let n = copies
+        var count = 0
+        for e in 0..<n {
+            rewards[t * n + e] = reward(e)
+            dones[t * n + e] = terminated[e] || truncated[e]
+            if truncated[e] {
+                truncatedCopies[count] = e
+                count += 1
+            }
+        }
+        guard count > 0 else { return }
+        finals.reshape(rows: count, columns: width)
+        for k in 0..<count {
+            let e = truncatedCopies[k]
+            for j in 0..<width { finals.scalars[k * width + j] = finalObservations[e * width + j] }
+        }
+        prepare(&finals)
+        let v = critic.forward(finals)
+        for k in 0..<count { rewards[t * n + truncatedCopies[k]] += gamma * v.scalars[k] }
+    }
+
     /// Stores `rows` observations (a [rows, observationSize] tensor) as step `t`'s.
     mutating func storeObservations(_ tensor: Tensor, step t: Int) {
         let width = tensor.count
