@@ -25,6 +25,8 @@ let package = Package(
         ),
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The C library's sincos (a GNU extension the Swift C-library module does not expose).
+        .systemLibrary(name: "CMath"),
 
         .target(name: "ReflexCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(
@@ -32,7 +34,13 @@ let package = Package(
             dependencies: ["CBLAS"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
-        .target(name: "Simulation", dependencies: ["ReflexCore"]),
+        .target(
+            name: "Simulation",
+            dependencies: ["ReflexCore", "CMath"],
+            // Optimized in debug builds too (with its checks): the tests step millions of simulated steps,
+            // and its per-step allocation guarantees hold only for optimized code.
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .target(name: "PolicyRuntime", dependencies: ["ReflexCore", "NeuralNet"]),
         .target(
             name: "Learning",
@@ -78,7 +86,13 @@ let package = Package(
         .target(name: "ReflexTestSupport", dependencies: ["ReflexCore"], path: "Tests/ReflexTestSupport"),
         .testTarget(name: "ReflexCoreTests", dependencies: ["ReflexCore", "ReflexTestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReflexCore"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "ReflexCore", "CAllocationCounter"],
+            resources: [.copy("Fixtures")],
+            // Optimized like Simulation: generic test helpers that count allocations must be specialized.
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .testTarget(
             name: "PolicyRuntimeTests", dependencies: ["PolicyRuntime", "NeuralNet", "ReflexCore", "CAllocationCounter"],
             exclude: ["check_policy_file.py"]),

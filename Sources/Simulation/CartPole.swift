@@ -54,8 +54,7 @@ public enum CartPole {
     public static func step(_ m: CartPoleModel, _ s: inout CartPoleState, force: Double) {
         let totalMass = m.poleMass + m.cartMass
         let poleMassLength = m.poleMass * m.poleHalfLength
-        let cosTheta = cos(s.theta)
-        let sinTheta = sin(s.theta)
+        let (sinTheta, cosTheta) = sineCosine(s.theta)
         // Grouped as Gymnasium writes it (np.square), so results are bit-identical: open-loop replays of
         // long trajectories amplify even one-ulp differences.
         let temp = (force + poleMassLength * (s.thetaDot * s.thetaDot) * sinTheta) / totalMass
