@@ -16,6 +16,20 @@ public struct Step: Sendable {
     }
 }
 
+/// A step's outcome without its observation: what `Environment.step(_:observation:)` returns, having
+/// written the observation into the caller's buffer.
+public struct StepOutcome: Sendable, Equatable {
+    public var reward: Double
+    public var terminated: Bool
+    public var truncated: Bool
+
+    public init(reward: Double, terminated: Bool, truncated: Bool) {
+        self.reward = reward
+        self.terminated = terminated
+        self.truncated = truncated
+    }
+}
+
 /// An action for one environment step.
 public enum Action: Sendable, Equatable {
     case discrete(Int)
@@ -32,4 +46,18 @@ public protocol Environment {
     /// Starts a new episode; a seed makes the start state reproducible.
     mutating func reset(seed: UInt64?) -> [Float]
     mutating func step(_ action: Action) -> Step
+    /// `step(action)`, with the observation written into `observation` (at least one value per sensor
+    /// channel) instead of returned as an array: the same step, without the array's reference counting.
+    /// The default calls `step(_:)` and copies; environments whose steps cost nanoseconds implement it.
+    mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) -> StepOutcome
+}
+
+extension Environment {
+    public mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) -> StepOutcome {
+        let result = step(action)
+        precondition(observation.count >= result.observation.count,
+                     "the observation buffer holds \(observation.count) values; this environment observes \(result.observation.count)")
+        _ = observation.update(fromContentsOf: result.observation)
+        return StepOutcome(reward: result.reward, terminated: result.terminated, truncated: result.truncated)
+    }
 }

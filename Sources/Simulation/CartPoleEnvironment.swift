@@ -69,6 +69,21 @@ public struct CartPoleEnvironment: Environment {
     /// Applies `.discrete(0)` (push left) or `.discrete(1)` (push right); `.continuous([f])` applies a force
     /// of `f` newtons, clamped to the actuator range.
     public mutating func step(_ action: Action) -> Step {
+        let outcome = advance(action)
+        return Step(observation: refreshedObservation(), reward: outcome.reward, terminated: outcome.terminated, truncated: outcome.truncated)
+    }
+
+    /// `step(action)` with the observation (x, ẋ, θ, θ̇) written into `observation`.
+    public mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) -> StepOutcome {
+        precondition(observation.count >= 4, "a cartpole observation is 4 values; the buffer holds \(observation.count)")
+        let outcome = advance(action)
+        CartPole.observe(state, into: observation.baseAddress!)
+        return outcome
+    }
+
+    /// The step itself: dynamics, reward and episode bookkeeping.
+    @inline(__always)
+    private mutating func advance(_ action: Action) -> StepOutcome {
         let force: Double
         switch action {
         case .discrete(let index):
@@ -86,6 +101,6 @@ public struct CartPoleEnvironment: Environment {
         if terminated { hasTerminated = true }
         // Gymnasium's TimeLimit reports truncation at the limit whether or not the task also ended.
         let truncated = elapsedSteps >= model.maxEpisodeSteps
-        return Step(observation: refreshedObservation(), reward: reward, terminated: terminated, truncated: truncated)
+        return StepOutcome(reward: reward, terminated: terminated, truncated: truncated)
     }
 }

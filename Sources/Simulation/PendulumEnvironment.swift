@@ -13,6 +13,8 @@ public struct PendulumEnvironment: Environment {
     /// Steps taken since the last reset (Gymnasium's TimeLimit `_elapsed_steps`).
     public var elapsedSteps = 0
     private var generator: SeededGenerator
+    /// The array `step` returns, rewritten in place when the caller no longer holds the last one.
+    private var observationBuffer: [Float] = [0, 0, 0]
 
     /// An environment over `model`; `seed` seeds resets made without a seed of their own.
     public init(model: PendulumModel = PendulumModel(), seed: UInt64 = 0) {
@@ -51,17 +53,39 @@ public struct PendulumEnvironment: Environment {
     public mutating func reset(to start: PendulumState) -> [Float] {
         state = start
         elapsedSteps = 0
-        return observation
+        return refreshedObservation()
+    }
+
+    /// The observation of the current state, written into `observationBuffer` (in place when the caller
+    /// no longer holds the last one).
+    private mutating func refreshedObservation() -> [Float] {
+        let current = state
+        observationBuffer.withUnsafeMutableBufferPointer { Pendulum.observe(current, into: $0.baseAddress!) }
+        return observationBuffer
     }
 
     /// Applies `.continuous([u])`, a torque in N·m (clipped to ±max_torque; NaN applies no torque).
     /// A discrete action is a programming error: the pendulum has no discrete choices.
     public mutating func step(_ action: Action) -> Step {
+        let outcome = advance(action)
+        return Step(observation: refreshedObservation(), reward: outcome.reward, terminated: false, truncated: outcome.truncated)
+    }
+
+    /// `step(action)` with the observation (cos θ, sin θ, θ̇) written into `observation`.
+    public mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) -> StepOutcome {
+        precondition(observation.count >= 3, "a pendulum observation is 3 values; the buffer holds \(observation.count)")
+        let outcome = advance(action)
+        Pendulum.observe(state, into: observation.baseAddress!)
+        return outcome
+    }
+
+    @inline(__always)
+    private mutating func advance(_ action: Action) -> StepOutcome {
         guard case .continuous(let values) = action, values.count == 1 else {
             preconditionFailure("pendulum takes one continuous actuator value (hinge torque, N·m), got \(action)")
         }
         let reward = Pendulum.step(model, &state, torque: Float(values[0]))
         elapsedSteps += 1
-        return Step(observation: observation, reward: reward, terminated: false, truncated: elapsedSteps >= model.maxEpisodeSteps)
+        return StepOutcome(reward: reward, terminated: false, truncated: elapsedSteps >= model.maxEpisodeSteps)
     }
 }

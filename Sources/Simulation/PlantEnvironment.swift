@@ -45,10 +45,7 @@ public struct PlantEnvironment<Model: PlantModel>: Environment {
 
     public mutating func reset(seed: UInt64?) -> [Float] {
         if let seed { generator = SeededGenerator(seed: seed) }
-        state = model.initialState(using: &generator)
-        elapsedSteps = 0
-        hasTerminated = false
-        return observation
+        return reset(to: model.initialState(using: &generator))
     }
 
     /// Starts an episode from a chosen state.
@@ -57,11 +54,34 @@ public struct PlantEnvironment<Model: PlantModel>: Environment {
         state = start
         elapsedSteps = 0
         hasTerminated = false
-        return observation
+        return refreshedObservation()
+    }
+
+    /// The observation of the current state, written into `observationBuffer` (in place when the caller
+    /// no longer holds the last one).
+    private mutating func refreshedObservation() -> [Float] {
+        let (m, current) = (model, state)
+        observationBuffer.withUnsafeMutableBufferPointer { m.observe(current, into: $0.baseAddress!) }
+        return observationBuffer
     }
 
     public mutating func step(_ action: Action) -> Step {
-        actuatorValues(action, into: &command)
+        let outcome = advance(action)
+        return Step(observation: refreshedObservation(), reward: outcome.reward, terminated: outcome.terminated, truncated: outcome.truncated)
+    }
+
+    /// `step(action)` with the sensor values written into `observation`.
+    public mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) -> StepOutcome {
+        precondition(observation.count >= observationChannels.count,
+                     "this robot observes \(observationChannels.count) values; the buffer holds \(observation.count)")
+        let outcome = advance(action)
+        model.observe(state, into: observation.baseAddress!)
+        return outcome
+    }
+
+    @inline(__always)
+    private mutating func advance(_ action: Action) -> StepOutcome {
+        setCommand(action)
         let (m, c) = (model, command)
         let reward = c.withUnsafeBufferPointer { values -> Double in
             m.step(&state, actuators: values.baseAddress!)
@@ -72,24 +92,27 @@ public struct PlantEnvironment<Model: PlantModel>: Environment {
         let earned = hasTerminated ? 0 : reward
         if terminated { hasTerminated = true }
         let truncated = elapsedSteps >= model.description.maxEpisodeSteps
-        return Step(observation: observation, reward: earned, terminated: terminated, truncated: truncated)
+        return StepOutcome(reward: earned, terminated: terminated, truncated: truncated)
     }
 
-    /// Actuator values for an action: a discrete choice's values, or continuous values clipped to the action space.
-    private func actuatorValues(_ action: Action, into out: inout [Double]) {
+    /// Sets `command` to the actuator values for an action: a discrete choice's values, or continuous
+    /// values clipped to the action space. Mutating, so that `command` is written in place: a
+    /// non-mutating method given `&command` holds a second reference to it (in `self`), and every write
+    /// copied the array.
+    private mutating func setCommand(_ action: Action) {
         switch (action, actionSpace) {
         case let (.discrete(index), .discrete(choices)):
             precondition(choices.indices.contains(index), "action \(index) is not one of the \(choices.count) discrete actions")
-            out = choices[index]
+            command = choices[index]
         case let (.continuous(values), .continuous(low, high)):
             precondition(values.count == low.count, "expected \(low.count) actuator value(s), got \(values.count)")
             for j in values.indices {
-                out[j] = values[j].isFinite ? min(max(values[j], low[j]), high[j]) : (actuatorChannels[j].safeValue ?? 0)
+                command[j] = values[j].isFinite ? min(max(values[j], low[j]), high[j]) : (actuatorChannels[j].safeValue ?? 0)
             }
         case let (.continuous(values), .discrete):
             // Hardware-style command on a discrete robot: values in actuator units (clipped by the model).
-            precondition(values.count == out.count, "expected \(out.count) actuator value(s), got \(values.count)")
-            out = values
+            precondition(values.count == command.count, "expected \(command.count) actuator value(s), got \(values.count)")
+            command = values
         case (.discrete, .continuous):
             preconditionFailure("this robot takes continuous actions (\(actuatorChannels.map(\.name).joined(separator: ", ")))")
         }

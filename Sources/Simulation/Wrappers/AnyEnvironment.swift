@@ -15,6 +15,9 @@ public struct AnyEnvironment: Environment {
 
     public mutating func reset(seed: UInt64?) -> [Float] { base.reset(seed: seed) }
     public mutating func step(_ action: Action) -> Step { base.step(action) }
+    public mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) -> StepOutcome {
+        base.step(action, observation: observation)
+    }
 }
 
 /// A seed for a wrapper's own random stream, derived from the episode's seed so that the wrapper and the
