@@ -14,18 +14,23 @@ extension BenchRow {
     ) { context in
         let threads = ProcessInfo.processInfo.activeProcessorCount
         context.say("sim: environment steps per second: best (median) of \(SimRate.windows) windows of \(SimRate.window) s, then per CPU-second of the process")
-        context.say("  single: one copy through Environment.step; vector: copies × steps on \(threads) threads, seeded random actions")
-        var single: [String: SimRate] = [:]
+        context.say("  single: one copy, alternate actions, reset at episode ends; vector: copies × steps on \(threads) threads, seeded random actions")
         var vector: [String: SimRate] = [:]
-
+        // Gymnasium's single environments step in a Python process beside us, a window of theirs after
+        // each window of ours, so a change in the machine's speed during the run hits both sides alike.
+        let prepared = GymnasiumReference.prepare()
+        let stepper = prepared.python.flatMap(GymnasiumReference.Stepper.init(python:))
+        func reference(_ key: String) -> (() -> SimWindow?)? { stepper.map { s in { s.window(key) } } }
+        var single: [String: SingleRates] = [:]
         var cartpole = try CartPoleEnvironment(description: RobotDescription.bundled(named: "cartpole"))
-        single["cartpole"] = stepsPerSecond(&cartpole) { .discrete($0 & 1) }
+        single["cartpole"] = singleRates(&cartpole, reference: reference("cartpole")) { .discrete($0 & 1) }
         var pendulum = try PendulumEnvironment(description: RobotDescription.bundled(named: "pendulum"))
-        single["pendulum"] = stepsPerSecond(&pendulum) { .continuous([$0 & 1 == 0 ? 1 : -1]) }
+        single["pendulum"] = singleRates(&pendulum, reference: reference("pendulum")) { .continuous([$0 & 1 == 0 ? 1 : -1]) }
         var rig = try PlantEnvironment<CartPoleRigModel>(description: RobotDescription.bundled(named: "cartpole-rig"))
-        single["cartpole-rig"] = stepsPerSecond(&rig) { .continuous([$0 & 1 == 0 ? 0.5 : -0.5]) }
+        single["cartpole-rig"] = singleRates(&rig, reference: nil) { .continuous([$0 & 1 == 0 ? 0.5 : -0.5]) }
         var furuta = try PlantEnvironment<FurutaModel>(description: RobotDescription.bundled(named: "furuta"))
-        single["furuta"] = stepsPerSecond(&furuta) { .continuous([$0 & 1 == 0 ? 2 : -2]) }
+        single["furuta"] = singleRates(&furuta, reference: nil) { .continuous([$0 & 1 == 0 ? 2 : -2]) }
+        let stepperProblem = stepper?.close()
 
         let copies = 4096
         var g = SeededGenerator(seed: 1)
@@ -65,29 +70,37 @@ extension BenchRow {
         let volts = unit.map { $0.map { $0 * 5 } }
         vector["furuta"] = SimRate.measure(copies) { furutaVector.step(volts[t & 7]); t += 1 }
 
-        let gymnasium = GymnasiumReference.stepsPerSecond()
+        let pools: (rates: [String: SimRate], problem: String?) = prepared.python.map(GymnasiumReference.envPool) ?? ([:], nil)
         var table: [[String: Any]] = []
-        context.say("  robot         single (median) CPU        vector, \(copies) copies        Gymnasium single          ratio best, median, CPU")
+        context.say("  robot         single (median) CPU        array API (median) CPU     vector, \(copies) copies        Gymnasium single        ratio best, median, CPU, paired")
         for name in ["cartpole", "pendulum", "cartpole-rig", "furuta"] {
-            let ours = single[name] ?? SimRate(), vectorRate = vector[name] ?? SimRate()
+            let rates = single[name] ?? SingleRates(), vectorRate = vector[name] ?? SimRate()
+            let ours = rates.buffer
             var row: [String: Any] = [
                 "robot": name, "single": ours.best, "single_median": ours.median, "single_cpu": ours.cpu,
+                "single_array": rates.array.best, "single_array_median": rates.array.median, "single_array_cpu": rates.array.cpu,
                 "vector": vectorRate.best, "vector_median": vectorRate.median, "vector_cpu": vectorRate.cpu, "vector_threads": threads,
             ]
-            var reference = "—", ratio = "—"
-            if let gym = gymnasium.rates[name] {
+            var referenceText = "—", ratio = "—"
+            if let gym = rates.reference {
+                let paired = rates.pairedRatio
                 row["gymnasium_single"] = gym.best
                 row["gymnasium_single_median"] = gym.median
+                row["gymnasium_single_cpu"] = gym.cpu
                 row["ratio_single"] = ours.best / gym.best
                 row["ratio_single_median"] = ours.median / gym.median
-                row["gymnasium_single_cpu"] = gym.cpu
                 row["ratio_single_cpu"] = ours.cpu / gym.cpu
-                reference = gym.text
-                ratio = String(format: "%.0f×, %.0f×, %.0f×", ours.best / gym.best, ours.median / gym.median, ours.cpu / gym.cpu)
+                row["ratio_single_paired"] = paired
+                row["ratio_single_array_paired"] = rates.pairedArrayRatio
+                referenceText = gym.text
+                ratio = String(format: "%.0f×, %.0f×, %.0f×, %.0f× (array API %.0f×)", ours.best / gym.best, ours.median / gym.median,
+                               ours.cpu / gym.cpu, paired, rates.pairedArrayRatio)
             }
             table.append(row)
-            context.say("  " + [name.padded(13), ours.text.padded(26), vectorRate.text.padded(26), reference.padded(25), ratio].joined(separator: " "))
+            context.say("  " + [name.padded(13), ours.text.padded(26), rates.array.text.padded(26), vectorRate.text.padded(26),
+                                referenceText.padded(23), ratio].joined(separator: " "))
         }
+        context.say("  single: step(_:observation:) into the caller's buffer; array API: step(_:) returning the observation array; paired: median over windows of ours ÷ Gymnasium's next window")
         let best = vector["cartpole"]?.best ?? 0, median = vector["cartpole"]?.median ?? 0
         context.say(String(
             format: "  vectorized cartpole: %.1f M steps/s on %d threads (median %.1f M, %.1f M per CPU-second; 1 thread: %.1f M, median %.1f M, %.1f M per CPU-second); %d episodes ended, mean length %.1f",
@@ -100,8 +113,8 @@ extension BenchRow {
             "vector_cartpole_one_thread_cpu": cartpoleOneThread.cpu,
             "vector_cartpole_episodes": cartpoleEpisodes.count, "vector_cartpole_episode_steps": cartpoleEpisodes.steps,
         ]
-        if let pool = gymnasium.rates["envpool_64"] {
-            let pool4096 = gymnasium.rates["envpool_4096"] ?? SimRate()
+        if let pool = pools.rates["envpool_64"] {
+            let pool4096 = pools.rates["envpool_4096"] ?? SimRate()
             context.say(String(
                 format: "  EnvPool CartPole-v1 in this run, %d threads: 64 copies %@, 4096 copies %@ → vectorized cartpole = %.0f× (median %.0f×, per CPU-second %.0f×) EnvPool at 64 copies",
                 threads, pool.text, pool4096.text, best / pool.best, median / pool.median, (vector["cartpole"]?.cpu ?? 0) / max(pool.cpu, 1)))
@@ -118,8 +131,10 @@ extension BenchRow {
             result["envpool_reference"] = reference
             result["ratio_vector_cartpole_envpool_reference"] = best / reference
         }
-        if let problem = gymnasium.problem { context.say("  reference not measured: \(problem)") }
-        if let problem = gymnasium.problem { result["gymnasium_error"] = problem }
+        for problem in [prepared.problem, stepperProblem ?? nil, pools.problem].compactMap({ $0 }) {
+            context.say("  reference not measured: \(problem)")
+            result["gymnasium_error"] = problem
+        }
         return result
     }
 }
@@ -187,17 +202,82 @@ private extension String {
     func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }
 
-/// Steps one environment (resetting when an episode ends) and returns steps/s.
-private func stepsPerSecond<E: Environment>(_ env: inout E, action: (Int) -> Action) -> SimRate {
+/// One measurement window: steps made, wall seconds and CPU seconds they took.
+struct SimWindow {
+    var steps = 0
+    var seconds = 0.0
+    var cpuSeconds = 0.0
+    var rate: Double { Double(steps) / max(seconds, 1e-9) }
+}
+
+extension SimRate {
+    /// Best and median of the windows' rates; CPU rate over all of them.
+    init(windows: [SimWindow]) {
+        self.init(windows.map(\.rate), cpu: Double(windows.reduce(0) { $0 + $1.steps }) / max(windows.reduce(0) { $0 + $1.cpuSeconds }, 1e-9))
+    }
+}
+
+/// A single environment's rates through both step APIs, and the reference's measured between them.
+struct SingleRates {
+    var buffer = SimRate()
+    var array = SimRate()
+    var reference: SimRate?
+    /// Median over windows of ours ÷ the reference's window that followed it.
+    var pairedRatio = 0.0
+    var pairedArrayRatio = 0.0
+}
+
+/// Steps `env` (alternate actions, reset at episode ends) in windows of `SimRate.window` seconds: through
+/// `step(_:observation:)`, through `step(_:)`, then a window of the reference (when given), `SimRate.windows`
+/// times after one warm-up round.
+private func singleRates<E: Environment>(_ env: inout E, reference: (() -> SimWindow?)?, action: (Int) -> Action) -> SingleRates {
     _ = env.reset(seed: 1)
     var steps = 0
-    return SimRate.measure(1000) {
-        for _ in 0..<1000 {
-            let step = env.step(action(steps))
-            steps += 1
-            if step.terminated || step.truncated { _ = env.reset(seed: nil) }
+    var buffer = [Float](repeating: 0, count: env.observationChannels.count)
+    func window(_ stepThousand: () -> Void) -> SimWindow {
+        var done = 0
+        let cpuStart = SimRate.processCPUTime()
+        let start = MonotonicClock.now()
+        var now = start
+        while Double(now - start) < SimRate.window * 1e9 {
+            stepThousand()
+            done += 1000
+            now = MonotonicClock.now()
         }
+        return SimWindow(steps: done, seconds: Double(now - start) / 1e9, cpuSeconds: SimRate.processCPUTime() - cpuStart)
     }
+    var buffered: [SimWindow] = [], arrays: [SimWindow] = [], references: [SimWindow] = []
+    for round in 0...SimRate.windows {
+        let b = buffer.withUnsafeMutableBufferPointer { out in
+            window {
+                for _ in 0..<1000 {
+                    let outcome = env.step(action(steps), observation: out)
+                    steps += 1
+                    if outcome.terminated || outcome.truncated { _ = env.reset(seed: nil) }
+                }
+            }
+        }
+        let a = window {
+            for _ in 0..<1000 {
+                let step = env.step(action(steps))
+                steps += 1
+                if step.terminated || step.truncated { _ = env.reset(seed: nil) }
+            }
+        }
+        let r = reference?()
+        if round == 0 { continue }
+        buffered.append(b)
+        arrays.append(a)
+        if let r { references.append(r) }
+    }
+    var rates = SingleRates(buffer: SimRate(windows: buffered), array: SimRate(windows: arrays))
+    if references.count == buffered.count, !references.isEmpty {
+        rates.reference = SimRate(windows: references)
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        rates.pairedRatio = median(zip(buffered, references).map { $0.rate / $1.rate })
+        rates.pairedArrayRatio = median(zip(arrays, references).map { $0.rate / $1.rate })
+    }
+    return rates
 }
 
 /// Gymnasium's CartPole-v1 and Pendulum-v1, and EnvPool's vectorized CartPole-v1, stepped by Python in the
@@ -206,26 +286,36 @@ private func stepsPerSecond<E: Environment>(_ env: inout E, action: (Int) -> Act
 enum GymnasiumReference {
     static let venv = ".build/bench-venv"
 
-    static let script = """
-        import json, time, gymnasium as gym
+    /// Answers one line per request: the key of an environment in, one window of its steps out (JSON).
+    static let stepperScript = """
+        import json, sys, time, gymnasium as gym
         import numpy as np
-        rates = {}
+        envs = {}
         for key, env_id, actions in (("cartpole", "CartPole-v1", (0, 1)), ("pendulum", "Pendulum-v1", ([1.0], [-1.0]))):
             env = gym.make(env_id)
             env.reset(seed=1)
-            acts = [np.array(a, dtype=np.float32) if isinstance(a, list) else a for a in actions]
-            steps, windows, cpu = 0, [], time.process_time()
-            for _ in range(\(SimRate.windows)):
-                done, start = 0, time.perf_counter()
-                while time.perf_counter() - start < \(SimRate.window):
-                    for _ in range(1000):
-                        _, _, terminated, truncated, _ = env.step(acts[steps & 1])
-                        steps += 1
-                        if terminated or truncated:
-                            env.reset()
-                    done += 1000
-                windows.append(done / (time.perf_counter() - start))
-            rates[key] = {"wall": windows, "cpu": steps / max(time.process_time() - cpu, 1e-9)}
+            envs[key] = [env, [np.array(a, dtype=np.float32) if isinstance(a, list) else a for a in actions], 0]
+        print("ready", flush=True)
+        for line in sys.stdin:
+            entry = envs[line.strip()]
+            env, acts, steps = entry
+            done, cpu, start = 0, time.process_time(), time.perf_counter()
+            while time.perf_counter() - start < \(SimRate.window):
+                for _ in range(1000):
+                    _, _, terminated, truncated, _ = env.step(acts[steps & 1])
+                    steps += 1
+                    if terminated or truncated:
+                        env.reset()
+                done += 1000
+            seconds = time.perf_counter() - start
+            entry[2] = steps
+            print(json.dumps({"steps": done, "seconds": seconds, "cpu": time.process_time() - cpu}), flush=True)
+        """
+
+    static let envPoolScript = """
+        import json, time
+        import numpy as np
+        rates = {}
         try:
             import envpool
             for n in (64, 4096):
@@ -247,30 +337,99 @@ enum GymnasiumReference {
         print(json.dumps(rates))
         """
 
-    static func stepsPerSecond() -> (rates: [String: SimRate], problem: String?) {
+    /// The virtual environment's Python with gymnasium (and, when it installs, envpool); or the problem.
+    static func prepare() -> (python: String?, problem: String?) {
         let python = "\(venv)/bin/python"
         if !FileManager.default.isExecutableFile(atPath: python) {
             printError("sim: creating \(venv) with gymnasium for the reference figures (once)")
             guard run("/usr/bin/env", ["python3", "-m", "venv", venv]).status == 0 else {
-                return ([:], "could not create \(venv) (python3 -m venv)")
+                return (nil, "could not create \(venv) (python3 -m venv)")
             }
         }
         if run(python, ["-c", "import gymnasium"]).status != 0 {
             let install = run(python, ["-m", "pip", "install", "-q", "gymnasium"])
-            guard install.status == 0 else { return ([:], "pip install gymnasium failed: \(install.output.suffix(300))") }
+            guard install.status == 0 else { return (nil, "pip install gymnasium failed: \(install.output.suffix(300))") }
         }
-        var envPoolProblem: String?
         if run(python, ["-c", "import envpool"]).status != 0 {
             printError("sim: installing EnvPool into \(venv) for the vectorized reference (once)")
             let install = run(python, ["-m", "pip", "install", "-q", "envpool"])
-            if install.status != 0 { envPoolProblem = "pip install envpool failed: \(install.output.suffix(200))" }
+            if install.status != 0 { return (python, "pip install envpool failed: \(install.output.suffix(200))") }
         }
-        let measured = run(python, ["-c", script])
+        return (python, nil)
+    }
+
+    /// EnvPool's vectorized CartPole-v1 at 64 and 4096 copies.
+    static func envPool(python: String) -> (rates: [String: SimRate], problem: String?) {
+        let measured = run(python, ["-c", envPoolScript])
         guard measured.status == 0, let line = measured.output.split(separator: "\n").last,
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: Any]]
-        else { return ([:], "the Gymnasium script failed: \(measured.output.suffix(300))") }
+        else { return ([:], "the EnvPool script failed: \(measured.output.suffix(300))") }
         let rates = object.mapValues { SimRate($0["wall"] as? [Double] ?? [], cpu: $0["cpu"] as? Double ?? 0) }
-        return (rates, object["envpool_64"] == nil ? envPoolProblem ?? "EnvPool did not import" : nil)
+        return (rates, object["envpool_64"] == nil ? "EnvPool did not import" : nil)
+    }
+
+    /// Gymnasium's single environments in a Python process that steps one window per request.
+    final class Stepper {
+        private let process = Process()
+        private let requests = Pipe()
+        private let answers = Pipe()
+        private var pending: [UInt8] = []
+        private(set) var problem: String?
+
+        init?(python: String) {
+            signal(SIGPIPE, SIG_IGN)  // a Python that died answers EPIPE, not a signal that ends the bench
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = ["-c", GymnasiumReference.stepperScript]
+            // numpy's BLAS threads spin between calls; one environment never uses them, and spinning they
+            // take a core from whichever side is measuring.
+            var environment = ProcessInfo.processInfo.environment
+            environment["OPENBLAS_NUM_THREADS"] = "1"
+            environment["OMP_NUM_THREADS"] = "1"
+            process.environment = environment
+            process.standardInput = requests
+            process.standardOutput = answers
+            process.standardError = FileHandle.nullDevice
+            do { try process.run() } catch { return nil }
+            guard readLine() == "ready" else {
+                process.terminate()
+                return nil
+            }
+        }
+
+        /// One window of `key`'s steps; nil (and `problem` set) when the process failed.
+        func window(_ key: String) -> SimWindow? {
+            guard problem == nil else { return nil }
+            let request = Array("\(key)\n".utf8)
+            let written = request.withUnsafeBytes { Glibc.write(requests.fileHandleForWriting.fileDescriptor, $0.baseAddress, $0.count) }
+            guard written == request.count, let line = readLine(),
+                  let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double],
+                  let steps = object["steps"], let seconds = object["seconds"], let cpu = object["cpu"]
+            else {
+                problem = "the Gymnasium stepper stopped answering (asked for \(key))"
+                return nil
+            }
+            return SimWindow(steps: Int(steps), seconds: seconds, cpuSeconds: cpu)
+        }
+
+        /// Ends the process; the problem it had, if any.
+        func close() -> String? {
+            try? requests.fileHandleForWriting.close()
+            process.waitUntilExit()
+            return problem
+        }
+
+        private func readLine() -> String? {
+            while true {
+                if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[..<newline], as: UTF8.self)
+                    pending.removeSubrange(...newline)
+                    return line
+                }
+                let chunk = answers.fileHandleForReading.availableData
+                if chunk.isEmpty { return nil }
+                pending += chunk
+            }
+        }
     }
 
     private static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
