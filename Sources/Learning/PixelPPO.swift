@@ -244,7 +244,6 @@ public final class PixelPPO {
                     if evaluation.lapCompletionRate >= target { solved = true }
                 }
             }
-            let recentMean = recentReturns.isEmpty ? 0 : recentReturns.reduce(0, +) / Double(recentReturns.count)
             let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
             progress(counters.record(
                 update: update, of: updates, envSteps: envSteps, totalSteps: updates * batch, seconds: elapsed,

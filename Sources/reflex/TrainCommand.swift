@@ -144,7 +144,7 @@ struct TrainCommand: ParsableCommand {
             let path = runFolder + "/videos/" + String(format: "update-%05d.mp4", p.update)
             do {
                 try FileManager.default.createDirectory(atPath: runFolder + "/videos", withIntermediateDirectories: true)
-                let file = try trainer.policyFile(description: description, provenance: provenance)
+                let file = trainer.policyFile(description: description, provenance: provenance)
                 let recording = try RenderCommand.record(file, episodes: 1, seed: seed, out: path, width: 320, height: 240)
                 videos.append(recording.path)
             } catch {
