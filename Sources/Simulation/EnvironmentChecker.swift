@@ -102,6 +102,16 @@ public struct EnvironmentChecker {
             }
         }
 
+        try check("step into a buffer") { failures, _ in
+            // step(_:observation:) is the same step as step(_:), written into the caller's buffer.
+            var a = try make(), b = try make()
+            let arrays = rollout(&a, seed: seed, actionSeed: seed &+ 1, steps: steps, report: &report)
+            let buffered = rollout(&b, seed: seed, actionSeed: seed &+ 1, steps: steps, report: &report, intoBuffer: true)
+            if let index = firstDifference(arrays, buffered) {
+                failures.append(Finding(check: "step into a buffer", problem: "step(_:observation:) differs from step(_:) at step \(index): \(index < buffered.count ? "\(buffered[index])" : "ended") vs \(index < arrays.count ? "\(arrays[index])" : "ended")"))
+            }
+        }
+
         check("seed effect") { _, warnings in
             var starts = Set<[Float]>()
             for k in 0..<8 { starts.insert(env.reset(seed: seed &+ UInt64(k) &* 7919)) }
@@ -154,11 +164,26 @@ public struct EnvironmentChecker {
     }
 
     /// (observation, reward, terminated, truncated) per step under seeded random actions; stops at the episode's end.
-    private func rollout(_ env: inout any Environment, seed: UInt64, actionSeed: UInt64, steps: Int, report: inout Report) -> [Record] {
+    /// With `intoBuffer`, through `step(_:observation:)` into a buffer one value longer than the channels,
+    /// whose last value must survive (an environment writing past its observation fails the comparison).
+    private func rollout(
+        _ env: inout any Environment, seed: UInt64, actionSeed: UInt64, steps: Int, report: inout Report, intoBuffer: Bool = false
+    ) -> [Record] {
         var actions = SeededGenerator(seed: actionSeed)
         var records = [Record(observation: env.reset(seed: seed), reward: 0, terminated: false, truncated: false)]
+        let count = env.observationChannels.count
+        var buffer = [Float](repeating: 0, count: count + 1)
         for _ in 0..<steps {
-            let r = env.step(randomAction(env.actionSpace, &actions))
+            let action = randomAction(env.actionSpace, &actions)
+            var r: Step
+            if intoBuffer {
+                buffer[count] = 0x1p-7
+                let outcome = buffer.withUnsafeMutableBufferPointer { env.step(action, observation: $0) }
+                r = Step(observation: Array(buffer[..<count]), reward: outcome.reward, terminated: outcome.terminated, truncated: outcome.truncated)
+                if buffer[count] != 0x1p-7 { r.observation.append(buffer[count]) }
+            } else {
+                r = env.step(action)
+            }
             report.steps += 1
             records.append(Record(observation: r.observation, reward: r.reward, terminated: r.terminated, truncated: r.truncated))
             if r.terminated || r.truncated { break }

@@ -13,14 +13,14 @@ final class EnvironmentCheckerTests: XCTestCase {
                 let report = try EnvironmentChecker.forRobot(description, seed: 1, steps: 200, episodes: 2, options: options).run()
                 XCTAssertTrue(report.passed, "\(name): \(report.failures)")
                 XCTAssertTrue(report.warnings.isEmpty, "\(name): \(report.warnings)")
-                XCTAssertEqual(report.checks.count, 5)
+                XCTAssertEqual(report.checks.count, 6)
             }
         }
     }
 
     /// A scripted environment broken in one chosen way.
     private struct Broken: Environment {
-        enum Fault { case outOfBounds, unseeded, earlyTruncation, neverEnds, wrongCount }
+        enum Fault { case outOfBounds, unseeded, earlyTruncation, neverEnds, wrongCount, bufferOverrun, bufferDiffers }
         let fault: Fault
         var observationChannels = [ChannelSpec(name: "x", unit: "m", min: -1, max: 1)]
         var actuatorChannels = [ChannelSpec(name: "f", unit: "N", min: -1, max: 1, safeValue: 0)]
@@ -47,6 +47,14 @@ final class EnvironmentCheckerTests: XCTestCase {
             return Step(observation: [x], reward: 1, terminated: false,
                         truncated: fault == .earlyTruncation ? steps == 5 : (fault == .neverEnds ? false : steps >= 10))
         }
+
+        /// Writes one value too many, or a different observation, into the caller's buffer.
+        mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) -> StepOutcome {
+            let s = step(action)
+            observation[0] = fault == .bufferDiffers && steps == 3 ? -s.observation[0] : s.observation[0]
+            if fault == .bufferOverrun { observation[1] = 7 }
+            return StepOutcome(reward: s.reward, terminated: s.terminated, truncated: s.truncated)
+        }
     }
 
     private func check(_ fault: Broken.Fault) throws -> [String] {
@@ -60,5 +68,9 @@ final class EnvironmentCheckerTests: XCTestCase {
         XCTAssertTrue(try check(.earlyTruncation).contains { $0.contains("truncated at step 5, before the limit 10") })
         XCTAssertTrue(try check(.neverEnds).contains { $0.contains("reached the limit 10 without being truncated") })
         XCTAssertTrue(try check(.wrongCount).contains { $0.contains("reset returned 2 values for 1 sensor channels") })
+        let overrun = try check(.bufferOverrun), differs = try check(.bufferDiffers)
+        XCTAssertTrue(overrun.contains { $0.hasPrefix("step into a buffer: step(_:observation:) differs from step(_:) at step 1") }, "\(overrun)")
+        XCTAssertTrue(differs.contains { $0.hasPrefix("step into a buffer: step(_:observation:) differs from step(_:) at step 3") }, "\(differs)")
+        XCTAssertTrue(try check(.outOfBounds).allSatisfy { !$0.hasPrefix("step into a buffer") })
     }
 }
