@@ -74,6 +74,7 @@ public final class CartPoleVectorEnvironment: VectorEnvironment {
         badActionPerChunk.initialize(repeating: false, count: chunks)
         workers = VectorWorkers(threads: min(threads ?? ProcessInfo.processInfo.activeProcessorCount, chunks))
         for c in 0..<chunks { finishedPerChunk[c].reserveCapacity(Self.chunkSize) }
+        finishedEpisodes.reserveCapacity(count)
         reset(seed: 0)
     }
 

@@ -51,6 +51,10 @@ public final class PendulumVectorEnvironment: ContinuousVectorEnvironment {
         generators = (0..<count).map { SeededGenerator(seed: UInt64($0)) }
         let chunks = (count + Self.chunkSize - 1) / Self.chunkSize
         finishedPerChunk = Array(repeating: [], count: chunks)
+        // Reserved up front, as CartPole's are: every copy can end an episode in the same step, and the
+        // first episode ends would otherwise allocate inside `step`.
+        for c in 0..<chunks { finishedPerChunk[c].reserveCapacity(Self.chunkSize) }
+        finishedEpisodes.reserveCapacity(count)
         workers = VectorWorkers(threads: min(threads ?? ProcessInfo.processInfo.activeProcessorCount, chunks))
     }
 

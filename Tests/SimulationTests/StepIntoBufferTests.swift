@@ -122,3 +122,34 @@ final class StepIntoBufferTests: XCTestCase {
         }
     }
 }
+
+/// The vectorized environments step without heap allocations on the calling thread, across episode ends.
+final class VectorStepAllocationTests: XCTestCase {
+    func testVectorStepsDoNotAllocateAcrossEpisodeEnds() throws {
+        for threads in [1, 2] {
+            let pendulum = PendulumVectorEnvironment(model: PendulumModel(), count: 64, threads: threads)
+            pendulum.reset(seed: 1)
+            let torques = (0..<64).map { Float($0 % 5) - 2 }
+            allocation_counter_start()
+            var ended = 0
+            for _ in 0..<450 {  // 200-step episodes: two rounds of ends
+                pendulum.step(torques)
+                ended += pendulum.finishedEpisodes.count
+            }
+            XCTAssertEqual(allocation_counter_stop(), 0, "pendulum, \(threads) threads")
+            XCTAssertEqual(ended, 128)
+
+            let cartpole = CartPoleVectorEnvironment(model: CartPoleModel(), count: 64, threads: threads)
+            cartpole.reset(seed: 1)
+            let pushes = (0..<64).map { Int32($0 & 1) }
+            allocation_counter_start()
+            ended = 0
+            for _ in 0..<300 {
+                cartpole.step(pushes)
+                ended += cartpole.finishedEpisodes.count
+            }
+            XCTAssertEqual(allocation_counter_stop(), 0, "cartpole, \(threads) threads")
+            XCTAssertGreaterThan(ended, 64)
+        }
+    }
+}
