@@ -19,7 +19,7 @@ extension BenchRow {
         // Gymnasium's single environments step in a Python process beside us, a window of theirs after
         // each window of ours, so a change in the machine's speed during the run hits both sides alike.
         let prepared = GymnasiumReference.prepare()
-        let stepper = prepared.python.flatMap(GymnasiumReference.Stepper.init(python:))
+        let stepper = prepared.python.map(GymnasiumReference.Stepper.init(python:))
         func reference(_ key: String) -> (() -> SimWindow?)? { stepper.map { s in { s.window(key) } } }
         var single: [String: SingleRates] = [:]
         var cartpole = try CartPoleEnvironment(description: RobotDescription.bundled(named: "cartpole"))
@@ -30,7 +30,7 @@ extension BenchRow {
         single["cartpole-rig"] = singleRates(&rig, reference: nil) { .continuous([$0 & 1 == 0 ? 0.5 : -0.5]) }
         var furuta = try PlantEnvironment<FurutaModel>(description: RobotDescription.bundled(named: "furuta"))
         single["furuta"] = singleRates(&furuta, reference: nil) { .continuous([$0 & 1 == 0 ? 2 : -2]) }
-        let stepperProblem = stepper?.close()
+        let stepperProblem = stepper?.close() ?? nil
 
         let copies = 4096
         var g = SeededGenerator(seed: 1)
@@ -131,7 +131,7 @@ extension BenchRow {
             result["envpool_reference"] = reference
             result["ratio_vector_cartpole_envpool_reference"] = best / reference
         }
-        for problem in [prepared.problem, stepperProblem ?? nil, pools.problem].compactMap({ $0 }) {
+        for problem in [prepared.problem, stepperProblem, pools.problem].compactMap({ $0 }) {
             context.say("  reference not measured: \(problem)")
             result["gymnasium_error"] = problem
         }
@@ -368,16 +368,21 @@ enum GymnasiumReference {
         return (rates, object["envpool_64"] == nil ? "EnvPool did not import" : nil)
     }
 
-    /// Gymnasium's single environments in a Python process that steps one window per request.
+    /// Gymnasium's single environments in a Python process that steps one window per request. When the
+    /// process fails to start or stops answering, `window` returns nil and `close` says why (with the
+    /// end of what Python printed to stderr).
     final class Stepper {
         private let process = Process()
         private let requests = Pipe()
         private let answers = Pipe()
+        private let errors: URL
         private var pending: [UInt8] = []
-        private(set) var problem: String?
+        private var problem: String?
 
-        init?(python: String) {
+        init(python: String) {
             signal(SIGPIPE, SIG_IGN)  // a Python that died answers EPIPE, not a signal that ends the bench
+            errors = FileManager.default.temporaryDirectory.appendingPathComponent("reflex-gymnasium-\(getpid()).log")
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: python)
             process.arguments = ["-c", GymnasiumReference.stepperScript]
             // numpy's BLAS threads spin between calls; one environment never uses them, and spinning they
@@ -388,15 +393,17 @@ enum GymnasiumReference {
             process.environment = environment
             process.standardInput = requests
             process.standardOutput = answers
-            process.standardError = FileHandle.nullDevice
-            do { try process.run() } catch { return nil }
-            guard readLine() == "ready" else {
-                process.terminate()
-                return nil
+            process.standardError = FileHandle(forWritingAtPath: errors.path)
+            do {
+                try process.run()
+            } catch {
+                problem = "could not start \(python): \(error)"
+                return
             }
+            if readLine() != "ready" { fail("the Gymnasium stepper did not start") }
         }
 
-        /// One window of `key`'s steps; nil (and `problem` set) when the process failed.
+        /// One window of `key`'s steps; nil once the process has failed.
         func window(_ key: String) -> SimWindow? {
             guard problem == nil else { return nil }
             let request = Array("\(key)\n".utf8)
@@ -405,7 +412,7 @@ enum GymnasiumReference {
                   let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double],
                   let steps = object["steps"], let seconds = object["seconds"], let cpu = object["cpu"]
             else {
-                problem = "the Gymnasium stepper stopped answering (asked for \(key))"
+                fail("the Gymnasium stepper stopped answering (asked for \(key))")
                 return nil
             }
             return SimWindow(steps: Int(steps), seconds: seconds, cpuSeconds: cpu)
@@ -413,9 +420,20 @@ enum GymnasiumReference {
 
         /// Ends the process; the problem it had, if any.
         func close() -> String? {
-            try? requests.fileHandleForWriting.close()
-            process.waitUntilExit()
+            if process.isRunning {
+                try? requests.fileHandleForWriting.close()
+                process.waitUntilExit()
+            }
+            try? FileManager.default.removeItem(at: errors)
             return problem
+        }
+
+        private func fail(_ what: String) {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            let tail = stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
+            problem = tail.isEmpty ? what : "\(what): \(tail)"
         }
 
         private func readLine() -> String? {
