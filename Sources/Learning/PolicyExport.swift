@@ -115,19 +115,20 @@ extension SAC: Trainer {
     public var solvedReturn: Double? { config.solvedReturn }
 
     /// The deployable policy: the actor's mean rows (its log σ rows and the critics stay behind) under a
-    /// squashed Gaussian head, so deployment computes tanh(μ) scaled onto the actuator range.
+    /// squashed Gaussian head, so deployment computes tanh(μ) scaled onto the actuator range. The actor
+    /// is `keptActor` when training kept an earlier, better-evaluated one.
     public func policyFile(description: RobotDescription, provenance: Provenance) -> PolicyFile {
         var weights: [String: Tensor] = [:]
         let layers = actor.linearLayers
-        for (i, layer) in layers.enumerated() {
+        let values = keptActor?.weights ?? actorWeights()
+        for (i, (layer, (weight, bias))) in zip(layers, values).enumerated() {
             if i == layers.count - 1 {
                 let a = actionSize, inputs = layer.inputSize
-                weights[PolicyArchitecture.weightName(i)] = Tensor(
-                    shape: [a, inputs], scalars: Array(layer.weight.value.scalars[0..<(a * inputs)]))
-                weights[PolicyArchitecture.biasName(i)] = Tensor(shape: [a], scalars: Array(layer.bias.value.scalars[0..<a]))
+                weights[PolicyArchitecture.weightName(i)] = Tensor(shape: [a, inputs], scalars: Array(weight.scalars[0..<(a * inputs)]))
+                weights[PolicyArchitecture.biasName(i)] = Tensor(shape: [a], scalars: Array(bias.scalars[0..<a]))
             } else {
-                weights[PolicyArchitecture.weightName(i)] = layer.weight.value
-                weights[PolicyArchitecture.biasName(i)] = layer.bias.value
+                weights[PolicyArchitecture.weightName(i)] = weight
+                weights[PolicyArchitecture.biasName(i)] = bias
             }
         }
         let architecture = PolicyArchitecture(

@@ -43,6 +43,10 @@ public final class SAC {
     var environmentStart = EnvironmentStart.continuing
     /// The latest actor step's loss and entropy estimate (the actor updates every `policyFrequency` steps).
     var lastActorLoss: Float = 0
+    /// The actor's (weight, bias) per linear layer as of the best scheduled evaluation, when `train` ended
+    /// unsolved and that actor beat the last one on the final evaluation's episodes; the exported policy.
+    /// The training state (actor, critics, optimizers) stays the last one, so a checkpoint still resumes.
+    public internal(set) var keptActor: (weights: [(Tensor, Tensor)], envSteps: Int, lastEvaluation: EvaluationResult)?
     var lastEntropy: Float = 0
     let actionSize: Int
     let observationSize: Int
@@ -228,6 +232,10 @@ public final class SAC {
         var metrics = UpdateMetrics()
         var nextEvaluation = (counters.envSteps / c.evaluationInterval + 1) * c.evaluationInterval
         let reportEvery = max(1, 200 / n)
+        // SAC's evaluations swing from one to the next (a policy at 930 can score 606 later), so the
+        // best-evaluated actor is kept, and exported if training ends unsolved with a worse one.
+        var best: (mean: Double, weights: [(Tensor, Tensor)], envSteps: Int)?
+        keptActor = nil
 
         startEnvironment()
         actionHistory.reserveCapacity(iterations * n * a)
@@ -258,6 +266,9 @@ public final class SAC {
                     let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 1_000_003 &* UInt64(iteration))
                     lastEvaluation = evaluation
                     if evaluation.mean >= target { solved = true }
+                    if evaluation.mean > best?.mean ?? -.infinity {
+                        best = (evaluation.mean, actorWeights(), envSteps)
+                    }
                 }
             }
             if iteration % reportEvery == 0 || solved || iteration == iterations {
@@ -270,8 +281,22 @@ public final class SAC {
             if solved { break }
         }
         if lastEvaluation == nil || !solved {
-            lastEvaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 7_777)
+            let finalSeed = seed &+ 7_777
+            lastEvaluation = evaluate(episodes: c.evaluationEpisodes, seed: finalSeed)
             solved = c.solvedReturn.map { lastEvaluation!.mean >= $0 } ?? false
+            // The best earlier actor, on the same episodes as the last one, replaces it in the export
+            // only if it does better there.
+            if !solved, let best, best.mean > lastEvaluation!.mean {
+                let last = actorWeights()
+                setActorWeights(best.weights)
+                let rerun = evaluate(episodes: c.evaluationEpisodes, seed: finalSeed)
+                setActorWeights(last)
+                if rerun.mean > lastEvaluation!.mean {
+                    keptActor = (best.weights, best.envSteps, lastEvaluation!)
+                    lastEvaluation = rerun
+                    solved = c.solvedReturn.map { rerun.mean >= $0 } ?? false
+                }
+            }
         }
         let wall = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
         return TrainingResult(envSteps: counters.envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
@@ -434,6 +459,22 @@ public final class SAC {
     }
 
     /// The deterministic action tanh(μ), scaled to the actuator range.
+    /// Copies of the actor's (weight, bias) per linear layer, in storage of their own: sharing it, the
+    /// optimizer's next in-place update would make the copy inside the training loop.
+    func actorWeights() -> [(Tensor, Tensor)] {
+        func copy(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: t.scalars.withUnsafeBufferPointer { Array($0) }) }
+        return actor.linearLayers.map { (copy($0.weight.value), copy($0.bias.value)) }
+    }
+
+    /// Sets the actor's weights, copied into its existing storage (the optimizer updates them in place).
+    func setActorWeights(_ weights: [(Tensor, Tensor)]) {
+        for (layer, (w, b)) in zip(actor.linearLayers, weights) {
+            precondition(layer.weight.value.shape == w.shape && layer.bias.value.shape == b.shape, "actor weights of another shape")
+            layer.weight.value.scalars.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: w.scalars) }
+            layer.bias.value.scalars.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: b.scalars) }
+        }
+    }
+
     public func evaluate(episodes: Int, seed: UInt64) -> EvaluationResult {
         let evalEnv = makeEvaluationEnvironment(episodes)
         let os = observationSize, a = actionSize

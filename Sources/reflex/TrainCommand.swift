@@ -181,8 +181,11 @@ struct TrainCommand: ParsableCommand {
         }
 
         let laps = (trainer as? PixelPPO)?.lastLapEvaluation
+        let kept = (trainer as? SAC)?.keptActor
         if json {
             try printJSON([
+                "kept_actor_env_steps": kept.map { $0.envSteps as Any } ?? NSNull(),
+                "last_actor_mean_return": kept.map { $0.lastEvaluation.mean as Any } ?? NSNull(),
                 "lap_completion_rate": laps.map { $0.lapCompletionRate as Any } ?? NSNull(),
                 "robot": description.name, "algorithm": trainer.algorithm, "seed": trainer.seed, "env_steps": result.envSteps,
                 "wall_seconds": result.wallSeconds, "mean_return": result.evaluation.mean,
@@ -196,6 +199,11 @@ struct TrainCommand: ParsableCommand {
                 format: "%@ after %d env steps in %.2f s: deterministic mean return %.1f ± %.1f over %d episodes",
                 result.solved ? "Solved" : "Not solved", result.envSteps, result.wallSeconds,
                 result.evaluation.mean, result.evaluation.std, result.evaluation.episodes))
+            if let kept {
+                print(String(
+                    format: "Kept:     the actor evaluated best during training (at %d env steps); the last actor scored %.1f ± %.1f on the same episodes",
+                    kept.envSteps, kept.lastEvaluation.mean, kept.lastEvaluation.std))
+            }
             if let laps {
                 print(String(
                     format: "Laps:     %.0f%% of %d evaluation episodes on unseen tracks completed a lap", 100 * laps.lapCompletionRate,
