@@ -82,8 +82,9 @@ public enum Pendulum {
     /// Writes the Float32 observation (cos θ, sin θ, θ̇).
     @inline(__always)
     public static func observe(_ s: PendulumState, into out: UnsafeMutablePointer<Float>) {
-        out[0] = Float(cos(s.theta))
-        out[1] = Float(sin(s.theta))
+        let (sine, cosine) = sineCosine(s.theta)
+        out[0] = Float(cosine)
+        out[1] = Float(sine)
         out[2] = Float(s.thetaDot)
     }
 }
