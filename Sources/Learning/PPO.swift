@@ -41,26 +41,16 @@ public final class PPO {
     // Workspaces, sized on first use and reused, so the inner loops do not allocate.
     private var stepObservations = Tensor(zeros: [0, 0])
     private var stepDistribution = Categorical(logits: Tensor(zeros: [0, 0]))
-    private var minibatchObservations = Tensor(zeros: [0, 0])
+    private let minibatch: PPOMinibatch
     private var minibatchDistribution = Categorical(logits: Tensor(zeros: [0, 0]))
     private var logitGradient = Tensor(zeros: [0, 0])
-    private var valueGradient = Tensor(zeros: [0, 0])
     private var minibatchActions: [Int32] = []
-    private var minibatchAdvantages: [Float] = []
-    private var minibatchReturns: [Float] = []
-    private var dLogProb: [Float] = []
     private var dEntropy: [Float] = []
     /// [epochs' shuffles of] 0..<batchSize: the order an epoch visits the rollout's samples in.
     private var shuffledRows: [Int] = []
     /// [copies] the actions of the current rollout step.
     private var stepActions: [Int32] = []
     private var rollout: RolloutBuffers<Int32>
-    /// The critic's half of a minibatch step, run on the worker lane (built once: see `TwoLanes`); it reads
-    /// `laneRows` and `laneOldValues` and leaves the loss in `laneValueLoss`.
-    private lazy var criticLane: () -> Void = { [unowned self] in self.criticMinibatchPass() }
-    private var laneRows: ArraySlice<Int> = []
-    private var laneOldValues: [Float] = []
-    private var laneValueLoss: Float = 0
 
     /// - Parameters:
     ///   - makeEnvironment: builds a vector environment with the given number of copies
@@ -79,6 +69,7 @@ public final class PPO {
             activation: config.activation, outputGain: 1, namePrefix: "critic", using: &rng)
         optimizer = Adam(
             parameters: actor.parameters + critic.parameters, learningRate: config.learningRate, epsilon: config.adamEpsilon)
+        minibatch = PPOMinibatch(critic: critic, config: config)
         rollout = RolloutBuffers(
             steps: config.stepsPerRollout, copies: env.count, observationSize: env.observationSize, actionWidth: 1, zero: 0)
         stepActions = Array(repeating: 0, count: env.count)
@@ -215,11 +206,8 @@ public final class PPO {
         resize(&shuffledRows, batch, 0)
         for i in 0..<batch { shuffledRows[i] = i }
         var metrics = UpdateMetrics()
-        minibatchObservations.reshape(rows: mb, columns: obsSize)
+        minibatch.resize(rows: mb, observationSize: obsSize)
         resize(&minibatchActions, mb, 0)
-        resize(&minibatchAdvantages, mb, 0)
-        resize(&minibatchReturns, mb, 0)
-        resize(&dLogProb, mb, 0)
         resize(&dEntropy, mb, -c.entropyCoefficient / Float(mb))
         var count = 0
         for _ in 0..<c.epochs {
@@ -236,17 +224,6 @@ public final class PPO {
         return metrics
     }
 
-    /// The critic's half of `minibatchStep`: value loss c_V · ½ · mean(max((V − R)², (V_clipped − R)²)) (or
-    /// unclipped) on the minibatch, and its backward pass.
-    private func criticMinibatchPass() {
-        let c = config
-        laneValueLoss = ppoValueLoss(
-            values: critic.forward(minibatchObservations), returns: minibatchReturns, oldValues: laneOldValues,
-            rows: laneRows, clip: c.clipValueLoss ? c.clipCoefficient : nil, coefficient: c.valueCoefficient,
-            gradient: &valueGradient)
-        _ = critic.backward(valueGradient)
-    }
-
     /// One gradient step on the rollout's samples `rows`: gathers the minibatch, computes both losses and
     /// their gradients (actor and critic side by side when there are two lanes), clips, steps Adam.
     /// Allocates nothing once the workspaces have their sizes (tested).
@@ -254,61 +231,29 @@ public final class PPO {
         rows: ArraySlice<Int>, observations: [Float], actions: [Int32], oldLogProbs: [Float], advantages: [Float],
         returns: [Float], oldValues: [Float]
     ) -> UpdateMetrics {
-        let c = config
-        let mb = rows.count, obsSize = env.observationSize
-        minibatchObservations.scalars.withUnsafeMutableBufferPointer { o in
-            observations.withUnsafeBufferPointer { src in
-                for (k, i) in rows.enumerated() {
-                    (o.baseAddress! + k * obsSize).update(from: src.baseAddress! + i * obsSize, count: obsSize)
-                }
-            }
-        }
-        for (k, i) in rows.enumerated() {
-            minibatchActions[k] = actions[i]
-            minibatchAdvantages[k] = advantages[i]
-            minibatchReturns[k] = returns[i]
-        }
-        if c.normalizeAdvantages { normalizeInPlace(&minibatchAdvantages) }
+        let c = config, mb = rows.count
+        minibatch.gather(rows: rows, observations: observations, advantages: advantages, returns: returns, oldValues: oldValues)
+        for (k, i) in rows.enumerated() { minibatchActions[k] = actions[i] }
         optimizer.zeroGradients()
 
-        var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
-        laneRows = rows
-        laneOldValues = oldValues
+        var surrogate = PPOMinibatch.Surrogate(), entropy: Float = 0
         runBoth(lanes, {
             // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · mean(H)
-            self.minibatchDistribution.recompute(logits: self.actor.forward(self.minibatchObservations))
+            let m = self.minibatch
+            self.minibatchDistribution.recompute(logits: self.actor.forward(m.observations))
             let dist = self.minibatchDistribution
             for (k, i) in rows.enumerated() {
                 let logRatio = dist.logProbability(row: k, action: Int(self.minibatchActions[k])) - oldLogProbs[i]
-                let ratio = expf(logRatio)
-                let a = self.minibatchAdvantages[k]
-                let unclipped = ratio * a
-                let clippedRatio = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient)
-                let clippedObjective = clippedRatio * a
-                policyLoss -= min(unclipped, clippedObjective)
-                // The gradient flows only through the unclipped branch when it is the minimum.
-                self.dLogProb[k] = unclipped <= clippedObjective ? -a * ratio / Float(mb) : 0
+                surrogate.add(row: k, logRatio: logRatio, advantage: m.advantages[k], clip: c.clipCoefficient, rows: mb, dLogProb: &m.dLogProb)
                 entropy += dist.entropy(row: k)
-                approxKL += (ratio - 1) - logRatio
-                if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
             }
-            dist.gradient(actions: self.minibatchActions, dLogProb: self.dLogProb, dEntropy: self.dEntropy, into: &self.logitGradient)
+            dist.gradient(actions: self.minibatchActions, dLogProb: m.dLogProb, dEntropy: self.dEntropy, into: &self.logitGradient)
             _ = self.actor.backward(self.logitGradient)
-        }, stored: criticLane)
-        let valueLoss = laneValueLoss
-        // Let go of the rollout's arrays, so the next rollout writes them in place.
-        laneRows = []
-        laneOldValues = []
+        }, stored: minibatch.criticLane)
+        minibatch.finish()
         clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
         optimizer.update()
-
-        var metrics = UpdateMetrics()
-        metrics.policyLoss = policyLoss / Float(mb)
-        metrics.valueLoss = 0.5 * valueLoss / Float(mb)
-        metrics.entropy = entropy / Float(mb)
-        metrics.approxKL = approxKL / Float(mb)
-        metrics.clipFraction = clipped / Float(mb)
-        return metrics
+        return surrogate.metrics(rows: mb, entropy: entropy / Float(mb), valueLoss: minibatch.valueLoss)
     }
 }
 

@@ -52,14 +52,10 @@ public final class PPOContinuous {
 
     // Workspaces, sized on first use and reused, so the inner loops do not allocate.
     private var stepObservations = Tensor(zeros: [0, 0])
-    private var minibatchObservations = Tensor(zeros: [0, 0])
+    private let minibatch: PPOMinibatch
     private var meanGradient = Tensor(zeros: [0, 0])
     private var logStdGradient: [Float] = []
-    private var valueGradient = Tensor(zeros: [0, 0])
     private var minibatchActions: [Float] = []
-    private var minibatchAdvantages: [Float] = []
-    private var minibatchReturns: [Float] = []
-    private var dLogProb: [Float] = []
     /// [epochs' shuffles of] 0..<batchSize: the order an epoch visits the rollout's samples in.
     private var shuffledRows: [Int] = []
     private var rollout: RolloutBuffers<Float>
@@ -69,12 +65,6 @@ public final class PPOContinuous {
     /// [observationSize] the normalizer's mean and σ as Float, refreshed every step (`refreshNormalization`).
     private var normalizationMean: [Float]
     private var normalizationStd: [Float]
-    /// The critic's half of a minibatch step, run on the worker lane (built once: see `TwoLanes`); it reads
-    /// `laneRows` and `laneOldValues` and leaves the loss in `laneValueLoss`.
-    private lazy var criticLane: () -> Void = { [unowned self] in self.criticMinibatchPass() }
-    private var laneRows: ArraySlice<Int> = []
-    private var laneOldValues: [Float] = []
-    private var laneValueLoss: Float = 0
     let actionSize: Int
     private let low: [Float]
     private let high: [Float]
@@ -98,6 +88,7 @@ public final class PPOContinuous {
         optimizer = Adam(
             parameters: actor.parameters + [logStd] + critic.parameters, learningRate: config.learningRate,
             epsilon: config.adamEpsilon)
+        minibatch = PPOMinibatch(critic: critic, config: config)
         observationStatistics = RunningMeanStd(size: env.observationSize)
         rollout = RolloutBuffers(
             steps: config.stepsPerRollout, copies: env.count, observationSize: env.observationSize,
@@ -309,11 +300,8 @@ public final class PPOContinuous {
         resize(&shuffledRows, batch, 0)
         for i in 0..<batch { shuffledRows[i] = i }
         var metrics = UpdateMetrics()
-        minibatchObservations.reshape(rows: mb, columns: obsSize)
+        minibatch.resize(rows: mb, observationSize: obsSize)
         resize(&minibatchActions, mb * aSize, 0)
-        resize(&minibatchAdvantages, mb, 0)
-        resize(&minibatchReturns, mb, 0)
-        resize(&dLogProb, mb, 0)
         resize(&logStdGradient, aSize, 0)
         var count = 0
         epochs: for _ in 0..<c.epochs {
@@ -336,16 +324,6 @@ public final class PPOContinuous {
         return metrics
     }
 
-    /// The critic's half of `minibatchStep` (see `PPO`).
-    private func criticMinibatchPass() {
-        let c = config
-        laneValueLoss = ppoValueLoss(
-            values: critic.forward(minibatchObservations), returns: minibatchReturns, oldValues: laneOldValues,
-            rows: laneRows, clip: c.clipValueLoss ? c.clipCoefficient : nil, coefficient: c.valueCoefficient,
-            gradient: &valueGradient)
-        _ = critic.backward(valueGradient)
-    }
-
     /// One gradient step on the rollout's samples `rows` (see `PPO.minibatchStep`); allocates nothing once
     /// the workspaces have their sizes (tested).
     func minibatchStep(
@@ -353,63 +331,36 @@ public final class PPOContinuous {
         returns: [Float], oldValues: [Float]
     ) -> UpdateMetrics {
         let c = config
-        let mb = rows.count, obsSize = env.observationSize, aSize = actionSize
-        minibatchObservations.scalars.withUnsafeMutableBufferPointer { o in
-            observations.withUnsafeBufferPointer { src in
-                for (k, i) in rows.enumerated() {
-                    (o.baseAddress! + k * obsSize).update(from: src.baseAddress! + i * obsSize, count: obsSize)
-                }
-            }
-        }
+        let mb = rows.count, aSize = actionSize
+        minibatch.gather(rows: rows, observations: observations, advantages: advantages, returns: returns, oldValues: oldValues)
         for (k, i) in rows.enumerated() {
             for j in 0..<aSize { minibatchActions[k * aSize + j] = actions[i * aSize + j] }
-            minibatchAdvantages[k] = advantages[i]
-            minibatchReturns[k] = returns[i]
         }
-        if c.normalizeAdvantages { normalizeInPlace(&minibatchAdvantages) }
         optimizer.zeroGradients()
 
-        var policyLoss: Float = 0, entropy: Float = 0, approxKL: Float = 0, clipped: Float = 0
-        laneRows = rows
-        laneOldValues = oldValues
+        var surrogate = PPOMinibatch.Surrogate(), entropy: Float = 0
         runBoth(lanes, {
             // Policy: L = −mean(min(r·A, clip(r, 1±ε)·A)) − c_H · H
-            let dist = Gaussian(means: self.actor.forward(self.minibatchObservations), logStd: self.logStd.value.scalars)
+            let m = self.minibatch
+            let dist = Gaussian(means: self.actor.forward(m.observations), logStd: self.logStd.value.scalars)
             self.minibatchActions.withUnsafeBufferPointer { a in
                 for (k, i) in rows.enumerated() {
                     let logRatio = dist.logProbability(row: k, actions: a.baseAddress! + k * aSize) - oldLogProbs[i]
-                    let ratio = expf(logRatio)
-                    let adv = self.minibatchAdvantages[k]
-                    let unclipped = ratio * adv
-                    let clippedObjective = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient) * adv
-                    policyLoss -= min(unclipped, clippedObjective)
-                    self.dLogProb[k] = unclipped <= clippedObjective ? -adv * ratio / Float(mb) : 0
-                    approxKL += (ratio - 1) - logRatio
-                    if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
+                    surrogate.add(row: k, logRatio: logRatio, advantage: m.advantages[k], clip: c.clipCoefficient, rows: mb, dLogProb: &m.dLogProb)
                 }
             }
             entropy = dist.entropy
             // The entropy term is −c_H·H per minibatch: each of the mb rows carries −c_H/mb.
             dist.gradient(
-                actions: self.minibatchActions, dLogProb: self.dLogProb, dEntropy: -c.entropyCoefficient / Float(mb),
+                actions: self.minibatchActions, dLogProb: m.dLogProb, dEntropy: -c.entropyCoefficient / Float(mb),
                 means: &self.meanGradient, logStd: &self.logStdGradient)
             _ = self.actor.backward(self.meanGradient)
             for j in 0..<aSize { self.logStd.grad.scalars[j] += self.logStdGradient[j] }
-        }, stored: criticLane)
-        let valueLoss = laneValueLoss
-        // Let go of the rollout's arrays, so the next rollout writes them in place.
-        laneRows = []
-        laneOldValues = []
+        }, stored: minibatch.criticLane)
+        minibatch.finish()
         clipGradientNorm(optimizer.parameters, maxNorm: c.maxGradientNorm)
         optimizer.update()
-
-        var metrics = UpdateMetrics()
-        metrics.policyLoss = policyLoss / Float(mb)
-        metrics.valueLoss = 0.5 * valueLoss / Float(mb)
-        metrics.entropy = entropy
-        metrics.approxKL = approxKL / Float(mb)
-        metrics.clipFraction = clipped / Float(mb)
-        return metrics
+        return surrogate.metrics(rows: mb, entropy: entropy, valueLoss: minibatch.valueLoss)
     }
 
     /// Brings the training environment to where `counters` say training stands (see `PPO`).

@@ -363,19 +363,14 @@ public final class PixelPPO {
                         let (means, values) = net.forward(Tensor(shape: [rows.count] + imageShape, scalars: images[r]))
                         let dist = Gaussian(means: means, logStd: logStd)
                         var dLogProb = [Float](repeating: 0, count: rows.count)
-                        var policyLoss: Float = 0, approxKL: Float = 0, clipped: Float = 0
+                        var surrogate = PPOMinibatch.Surrogate()
                         partActions[r].withUnsafeBufferPointer { a in
                             for (row, k) in rows.enumerated() {
                                 let i = indices[start + k]
                                 let logRatio = dist.logProbability(row: row, actions: a.baseAddress! + row * aSize) - oldLogProbs[i]
-                                let ratio = expf(logRatio)
-                                let adv = mbAdvantages[k]
-                                let unclipped = ratio * adv
-                                let clippedObjective = min(max(ratio, 1 - c.clipCoefficient), 1 + c.clipCoefficient) * adv
-                                policyLoss -= min(unclipped, clippedObjective)
-                                dLogProb[row] = unclipped <= clippedObjective ? -adv * ratio / Float(mb) : 0
-                                approxKL += (ratio - 1) - logRatio
-                                if abs(ratio - 1) > c.clipCoefficient { clipped += 1 }
+                                surrogate.add(
+                                    row: row, logRatio: logRatio, advantage: mbAdvantages[k], clip: c.clipCoefficient, rows: mb,
+                                    dLogProb: &dLogProb)
                             }
                         }
                         let grad = dist.gradient(actions: partActions[r], dLogProb: dLogProb, dEntropy: -c.entropyCoefficient / Float(mb))
@@ -387,7 +382,7 @@ public final class PixelPPO {
                             coefficient: c.valueCoefficient * Float(rows.count) / Float(mb))
                         net.backward(means: grad.means, values: dValue)
                         for j in 0..<aSize { net.logStd.grad.scalars[j] += grad.logStd[j] }
-                        lossOut[r] = (policyLoss, squaredErrors, approxKL, clipped)
+                        lossOut[r] = (surrogate.loss, squaredErrors, surrogate.approxKL, surrogate.clipped)
                     }
                 }
                 let main = network.parameters
