@@ -15,7 +15,7 @@ import Glibc
 ///
 /// One addition to CleanRL: an episode cut by the time limit is bootstrapped with γ·V(final observation)
 /// instead of being treated as a failure (Pardo et al. 2018; Stable-Baselines3 does the same).
-public final class PPO {
+public final class PPO: PPOTraining {
     public let config: PPOConfig
     public let seed: UInt64
     public let actor: Sequential
@@ -81,40 +81,12 @@ public final class PPO {
     /// Trains until the deterministic policy is solved or the step budget is spent.
     /// `progress` is called after every update.
     public func train(shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in }) -> TrainingResult {
-        let c = config
-        let batch = c.batchSize
-        let updates = max(1, c.totalSteps / batch)
-        let start = MonotonicClock.now()
-        var lastEvaluation = counters.lastEvaluation
-        let secondsBefore = counters.seconds
-        var solved = false
+        trainingLoop(shouldStop: shouldStop, progress: progress)
+    }
 
+    func prepareEnvironment(envSteps: Int) {
         startEnvironment()
-        actionHistory.reserveCapacity(updates * batch)
-        for update in stride(from: counters.update + 1, through: updates, by: 1) {
-            if shouldStop() { break }
-            if c.annealLearningRate {
-                optimizer.learningRate = c.learningRate * (1 - Float(update - 1) / Float(updates))
-            }
-            let metrics = self.update()
-            let recentMean = counters.recentMean
-            if let target = c.solvedReturn, counters.recentReturns.count >= 5, recentMean >= c.evaluationTrigger * target {
-                let evaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 1_000_003 &* UInt64(update))
-                lastEvaluation = evaluation
-                if evaluation.mean >= target { solved = true }
-            }
-            let elapsed = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
-            progress(counters.record(
-                update: update, of: updates, envSteps: counters.envSteps, totalSteps: updates * batch, seconds: elapsed,
-                recentReturns: counters.recentReturns, lastEvaluation: lastEvaluation, metrics: metrics))
-            if solved { break }
-        }
-        if lastEvaluation == nil || !solved {
-            lastEvaluation = evaluate(episodes: c.evaluationEpisodes, seed: seed &+ 7_777)
-            solved = c.solvedReturn.map { lastEvaluation!.mean >= $0 } ?? false
-        }
-        let wall = secondsBefore + Double(MonotonicClock.now() - start) / 1e9
-        return TrainingResult(envSteps: counters.envSteps, wallSeconds: wall, evaluation: lastEvaluation!, solved: solved)
+        actionHistory.reserveCapacity(envSteps)
     }
 
     /// One update: collects a rollout, computes its advantages, optimizes on it. Allocates nothing once the
