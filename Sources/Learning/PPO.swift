@@ -139,24 +139,9 @@ public final class PPO: PPOTraining {
     /// Brings the training environment to where `counters` say training stands: a fresh reset with `seed`
     /// at the start, the recorded actions replayed after a restore, nothing when `train` is called again.
     private func startEnvironment() {
-        switch environmentStart {
-        case .continuing where counters.update == 0:
-            env.reset(seed: seed)
-            actionHistory.removeAll(keepingCapacity: true)
-        case .continuing:
-            break
-        case .replay:
-            env.reset(seed: seed)
-            let n = env.count
-            var actions = [Int32](repeating: 0, count: n)
-            for start in stride(from: 0, to: actionHistory.count, by: n) {
-                for e in 0..<n { actions[e] = actionHistory[start + e] }
-                env.step(actions)
-            }
-        case .reseed(let update):
-            env.reset(seed: seed &+ 0x5EED_0000 &+ UInt64(update))
-        }
-        environmentStart = .continuing
+        environmentStart.bring(
+            atStart: counters.update == 0, seed: seed, history: &actionHistory, width: env.count,
+            reset: { env.reset(seed: $0) }, step: { env.step($0) })
     }
 
     /// Evaluates the deterministic (most probable) action over `episodes` episodes, one copy each.
@@ -237,6 +222,38 @@ enum EnvironmentStart: Equatable {
     case replay
     /// Restored from an older checkpoint without one: fresh episodes from a seed derived from the update.
     case reseed(update: Int)
+
+    /// Brings a trainer's environment to where training stands, then becomes `.continuing`.
+    ///
+    /// - Parameters:
+    ///   - atStart: training has not stepped the environment yet.
+    ///   - history: the actions sent since the environment's reset with `seed`, `width` per step; emptied
+    ///     on a fresh start.
+    ///   - freshEpisodes: resets what the trainer keeps per episode, when episodes start afresh.
+    mutating func bring<A>(
+        atStart: Bool, seed: UInt64, history: inout [A], width: Int,
+        reset: (UInt64) -> Void, step: ([A]) -> Void, freshEpisodes: () -> Void = {}
+    ) {
+        switch self {
+        case .continuing where atStart:
+            reset(seed)
+            history.removeAll(keepingCapacity: true)
+            freshEpisodes()
+        case .continuing:
+            break
+        case .replay:
+            reset(seed)
+            var actions = Array(history.prefix(width))
+            for start in stride(from: 0, to: history.count, by: width) {
+                for k in 0..<width { actions[k] = history[start + k] }
+                step(actions)
+            }
+        case .reseed(let update):
+            reset(seed &+ 0x5EED_0000 &+ UInt64(update))
+            freshEpisodes()
+        }
+        self = .continuing
+    }
 }
 
 /// Copies `rows` observations into a [rows, size] tensor, reusing its storage.

@@ -333,27 +333,12 @@ public final class PPOContinuous: PPOTraining {
         return surrogate.metrics(rows: mb, entropy: entropy, valueLoss: minibatch.valueLoss)
     }
 
-    /// Brings the training environment to where `counters` say training stands (see `PPO`).
+    /// Brings the training environment to where `counters` say training stands (see `PPO`); reward
+    /// scaling's running returns start again with fresh episodes.
     private func startEnvironment() {
-        switch environmentStart {
-        case .continuing where counters.update == 0:
-            env.reset(seed: seed)
-            actionHistory.removeAll(keepingCapacity: true)
-            for e in discountedReturns.indices { discountedReturns[e] = 0 }
-        case .continuing:
-            break
-        case .replay:
-            env.reset(seed: seed)
-            let width = env.count * actionSize
-            var actions = [Float](repeating: 0, count: width)
-            for start in stride(from: 0, to: actionHistory.count, by: width) {
-                for k in 0..<width { actions[k] = actionHistory[start + k] }
-                env.step(actions)
-            }
-        case .reseed(let update):
-            env.reset(seed: seed &+ 0x5EED_0000 &+ UInt64(update))
-            for e in discountedReturns.indices { discountedReturns[e] = 0 }
-        }
-        environmentStart = .continuing
+        environmentStart.bring(
+            atStart: counters.update == 0, seed: seed, history: &actionHistory, width: env.count * actionSize,
+            reset: { env.reset(seed: $0) }, step: { env.step($0) },
+            freshEpisodes: { for e in discountedReturns.indices { discountedReturns[e] = 0 } })
     }
 }

@@ -334,24 +334,9 @@ public final class SAC {
 
     /// Brings the training environment to where `counters` say training stands (see `PPO`).
     private func startEnvironment() {
-        switch environmentStart {
-        case .continuing where counters.envSteps == 0:
-            env.reset(seed: seed)
-            actionHistory.removeAll(keepingCapacity: true)
-        case .continuing:
-            break
-        case .replay:
-            env.reset(seed: seed)
-            let width = env.count * actionSize
-            var actions = [Float](repeating: 0, count: width)
-            for start in stride(from: 0, to: actionHistory.count, by: width) {
-                for k in 0..<width { actions[k] = actionHistory[start + k] }
-                env.step(actions)
-            }
-        case .reseed(let update):
-            env.reset(seed: seed &+ 0x5EED_0000 &+ UInt64(update))
-        }
-        environmentStart = .continuing
+        environmentStart.bring(
+            atStart: counters.envSteps == 0, seed: seed, history: &actionHistory, width: env.count * actionSize,
+            reset: { env.reset(seed: $0) }, step: { env.step($0) })
     }
 
     /// One gradient step on the critics, and (every `policyFrequency`) on the actor and α; allocates
