@@ -85,3 +85,22 @@ extension HardwareInTheLoopTests {
         XCTAssertFalse(result.stdout.contains("Ran "), "the loop must not start: \(result.stdout)")
     }
 }
+
+extension HardwareInTheLoopTests {
+    /// `make demo` trains CartPole (seed 1, every evaluation episode to the limit) and then runs it on the
+    /// virtual robot for twice an episode. Here the same training, and the same 1000 ticks of plant time
+    /// served every 5 ms instead of 20 (the physics step stays 20 ms), must keep the pole up.
+    func testTheDemosTrainingGivesAPolicyThatLastsTheDemosRun() throws {
+        let policy = workDir.appendingPathComponent("demo.safetensors").path
+        let trained = try ReflexBinary.run(
+            ["train", "cartpole", "--seed", "1", "--set", "ppo.solved_return=500", "--out", policy, "--quiet"], timeout: 300)
+        XCTAssertEqual(trained.status, 0, trained.stderr + trained.stdout)
+        let link = try startRobot(extra: ["--period-us", "5000"])
+        let result = try ReflexBinary.run(["run", "--policy", policy, "--port", link, "--duration", "5", "--json"], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        let report = try ReflexBinary.json(result.stdout)
+        XCTAssertEqual(report["outcome"] as? String, "upright")
+        let ticks = report["ticks"] as? Int ?? 0, skipped = report["skipped_ticks"] as? Int ?? 0
+        XCTAssertEqual(ticks + skipped, 1000, "5 s at 200 Hz")
+    }
+}
