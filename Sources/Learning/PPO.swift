@@ -94,12 +94,7 @@ public final class PPO: PPOTraining {
     func update() -> UpdateMetrics {
         for t in 0..<config.stepsPerRollout { collectStep(t) }
         copyObservations(env.observations, rows: env.count, into: &stepObservations)
-        do {
-            let v = critic.forward(stepObservations)
-            for e in 0..<env.count { rollout.lastValues[e] = v.scalars[e] }
-        }
-        critic.releaseCachedInputs()
-        rollout.computeAdvantages(gamma: config.gamma, lambda: config.gaeLambda)
+        rollout.finish(lastObservations: stepObservations, critic: critic, gamma: config.gamma, lambda: config.gaeLambda)
         return optimize(
             observations: rollout.observations, actions: rollout.actions, oldLogProbs: rollout.logProbs,
             advantages: rollout.advantages, returns: rollout.returns, oldValues: rollout.values)

@@ -142,12 +142,7 @@ public final class PPOContinuous: PPOTraining {
         copyObservations(env.observations, rows: env.count, into: &stepObservations)
         refreshNormalization()
         normalizeRows(&stepObservations)
-        do {
-            let v = critic.forward(stepObservations)
-            for e in 0..<env.count { rollout.lastValues[e] = v.scalars[e] }
-        }
-        critic.releaseCachedInputs()
-        rollout.computeAdvantages(gamma: config.gamma, lambda: config.gaeLambda)
+        rollout.finish(lastObservations: stepObservations, critic: critic, gamma: config.gamma, lambda: config.gaeLambda)
         return optimize(
             observations: rollout.observations, actions: rollout.actions, oldLogProbs: rollout.logProbs,
             advantages: rollout.advantages, returns: rollout.returns, oldValues: rollout.values)

@@ -44,6 +44,17 @@ struct RolloutBuffers<Action> {
         finals = Tensor(zeros: [copies, observationSize])  // at most every copy; reshaped down in place
     }
 
+    /// Ends the rollout: the critic values `lastObservations` (the copies' observations after the last
+    /// step, as the critic reads them) for the bootstrap, then GAE fills `advantages` and `returns`.
+    mutating func finish(lastObservations: Tensor, critic: Sequential, gamma: Float, lambda: Float) {
+        do {
+            let v = critic.forward(lastObservations)
+            for e in 0..<copies { lastValues[e] = v.scalars[e] }
+        }
+        critic.releaseCachedInputs()
+        computeAdvantages(gamma: gamma, lambda: lambda)
+    }
+
     /// GAE over the rollout into `advantages` and `returns` (in place).
     mutating func computeAdvantages(gamma: Float, lambda: Float) {
         generalizedAdvantages(
