@@ -443,7 +443,6 @@ public final class SAC {
         return (loss / Float(b), meanLogProb / Float(b))
     }
 
-    /// The deterministic action tanh(μ), scaled to the actuator range.
     /// Copies of the actor's (weight, bias) per linear layer, in storage of their own: sharing it, the
     /// optimizer's next in-place update would make the copy inside the training loop.
     func actorWeights() -> [(Tensor, Tensor)] {
@@ -460,6 +459,7 @@ public final class SAC {
         }
     }
 
+    /// The deterministic action tanh(μ), scaled to the actuator range.
     public func evaluate(episodes: Int, seed: UInt64) -> EvaluationResult {
         let evalEnv = makeEvaluationEnvironment(episodes)
         let os = observationSize, a = actionSize
