@@ -6,15 +6,19 @@ import XCTest
 final class CartPoleRolloutTests: XCTestCase {
     func testRolloutCSVMatchesFixture() throws {
         let fixture = try CartPoleFixture.load()
-        for name in ["near_left_edge_random7", "balance_small"] {
-            guard let trajectory = fixture.trajectories.first(where: { $0.name == name }) else {
+        // The whole of a short trajectory that terminates, and the first 100 steps of the 500-step one: an
+        // open-loop replay of the unstable pole amplifies ulp-level differences by about e^(steps/11), so
+        // further out it would measure chaos (the dynamics are checked step by step in CartPoleParityTests).
+        for (name, steps) in [("near_left_edge_random7", Int.max), ("balance_small", 100)] {
+            guard var trajectory = fixture.trajectories.first(where: { $0.name == name }) else {
                 return XCTFail("no trajectory \(name) in the fixture")
             }
+            trajectory.rows = Array(trajectory.rows.prefix(steps == .max ? .max : steps + 1))
             let s = trajectory.rows[0].state
             // Extra actions after the end must be ignored: the rollout stops at termination/truncation.
             let lines = CartPole.rolloutCSV(
                 model: CartPoleModel(), start: CartPoleState(x: s[0], xDot: s[1], theta: s[2], thetaDot: s[3]),
-                actions: trajectory.actions + [0, 1, 0])
+                actions: trajectory.actions + (steps == .max ? [0, 1, 0] : []))
             XCTAssertEqual(lines.first, "step,x,x_dot,theta,theta_dot,reward,terminated,truncated")
             XCTAssertEqual(lines.count, trajectory.rows.count + 1, name)
             for (line, row) in zip(lines.dropFirst(), trajectory.rows) {
