@@ -12,12 +12,12 @@ func sineCosine(_ x: Double) -> (sin: Double, cos: Double) {
 /// The largest |x| `smallAngleSineCosine` computes itself; beyond it, the C library's `sincos`.
 let smallAngleLimit = 0.3
 
-/// sin x and cos x within 1 ulp of the correctly rounded values (measured in `SineCosineTests`) at a
-/// third of `sincos`'s latency, for plants whose angle stays small, where a step is a chain of
+/// sin x and cos x within 1 ulp of the C library's (measured in `SineCosineTests`) at a fraction of
+/// `sincos`'s latency, for plants whose angle stays small, where a step is a chain of
 /// dependent operations and the library call's latency is most of it (CartPole).
 ///
 /// For |x| ≤ `smallAngleLimit`: the Taylor series of sin to x¹³ and of cos to x¹⁴, whose first omitted
-/// terms (|x|¹⁵/15! < 1.1e-20, |x|¹⁶/16! < 2.1e-21) are far below an ulp, evaluated in Estrin's scheme
+/// terms (|x|¹⁵/15! < 1.1e-20, |x|¹⁶/16! < 2.1e-22) are far below an ulp, evaluated in Estrin's scheme
 /// (three independent pairs, so the latency is a few multiplies rather than seven). Larger |x| (and 0):
 /// `sincos`.
 @inline(__always)
