@@ -420,7 +420,7 @@ enum GymnasiumReference {
 
         /// Ends the process; the problem it had, if any.
         func close() -> String? {
-            if process.isRunning {
+            if problem == nil, process.isRunning {
                 try? requests.fileHandleForWriting.close()
                 process.waitUntilExit()
             }
@@ -428,26 +428,39 @@ enum GymnasiumReference {
             return problem
         }
 
+        /// Records the problem with the end of Python's stderr and stops the process. Not waited for: a
+        /// process that inherited the pipes could keep Foundation from ever reporting the exit.
         private func fail(_ what: String) {
             if process.isRunning { process.terminate() }
-            process.waitUntilExit()
             let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
             let tail = stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
             problem = tail.isEmpty ? what : "\(what): \(tail)"
         }
 
+        /// The next line Python prints; nil when it exits, or prints nothing for `Self.patience` seconds (a
+        /// window takes 0.15 s, starting up a few), so a stuck interpreter cannot hang the bench.
         private func readLine() -> String? {
+            let deadline = MonotonicClock.now() + UInt64(Self.patience * 1e9)
             while true {
                 if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = String(decoding: pending[..<newline], as: UTF8.self)
                     pending.removeSubrange(...newline)
                     return line
                 }
+                let now = MonotonicClock.now()
+                guard now < deadline else { return nil }
+                var waiting = pollfd(fd: answers.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&waiting, 1, Int32((deadline - now) / 1_000_000) + 1)
+                if ready < 0 && errno == EINTR { continue }
+                guard ready > 0 else { return nil }
                 let chunk = answers.fileHandleForReading.availableData
                 if chunk.isEmpty { return nil }
                 pending += chunk
             }
         }
+
+        /// Seconds to wait for any one line from Python.
+        static let patience = 60.0
     }
 
     private static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
